@@ -1,0 +1,45 @@
+// The whole test suite: compile, then node's built-in runner over every compiled *.test.js.
+// Unit tests sit beside the code (src/**), integration and end-to-end tests under test/.
+// --unit runs only src/**; a path filter narrows further (node scripts/run-tests.mjs storage).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filters = args.filter((a) => !a.startsWith('--'));
+
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const roots = unitOnly ? ['dist/src'] : ['dist/src', 'dist/test'];
+const files = roots
+  .flatMap((r) => {
+    try {
+      return walk(r, []);
+    } catch {
+      return [];
+    }
+  })
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-reporter=spec', '--test-concurrency=2', '--enable-source-maps', ...files],
+  { stdio: 'inherit', env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' } },
+);
+process.exit(result.status ?? 1);

@@ -2,7 +2,8 @@
 // Unit tests sit beside the code (src/**), integration and end-to-end tests under test/.
 // --unit runs only src/**; a path filter narrows further (node scripts/run-tests.mjs storage).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -37,9 +38,27 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Two reporters: spec for people, TAP to a file from which the closing "N passed, N failed" line is read.
+const tapFile = join(tmpdir(), `k8ts-tests-${process.pid}.tap`);
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-concurrency=2', '--enable-source-maps', ...files],
+  [
+    '--test',
+    '--test-concurrency=2',
+    '--enable-source-maps',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' } },
 );
-process.exit(result.status ?? 1);
+const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+rmSync(tapFile, { force: true });
+const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+const passed = count('pass');
+const failed = count('fail') + count('cancelled');
+const skipped = count('skipped');
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(result.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,54 @@
+// Flag parsing for every subcommand: node's parseArgs in strict mode, with errors turned into
+// one clear line that names the subcommand and the flag.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedFlags {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+export function parseFlags(command: string, argv: string[], options: FlagSpec, allowPositionals = false): ParsedFlags {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return { values, positionals };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(`${command}: ${message.replace(/\. To specify a positional.*$/s, '')}`);
+  }
+}
+
+export function stringFlag(flags: ParsedFlags, name: string, fallback: string): string {
+  const v = flags.values[name];
+  return typeof v === 'string' ? v : fallback;
+}
+
+export function optionalStringFlag(flags: ParsedFlags, name: string): string | undefined {
+  const v = flags.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function listFlag(flags: ParsedFlags, name: string): string[] {
+  const v = flags.values[name];
+  const raw = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return raw.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+export function boolFlag(flags: ParsedFlags, name: string): boolean {
+  return flags.values[name] === true;
+}
+
+/** A TCP port from a flag: an integer in 1..65535 (0 allowed when `allowZero`, meaning "any free port"). */
+export function portFlag(flags: ParsedFlags, name: string, fallback: number, allowZero = false): number {
+  const raw = optionalStringFlag(flags, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535 || (n === 0 && !allowZero))
+    throw new UsageError(`--${name}: invalid port ${JSON.stringify(raw)}: must be an integer from ${allowZero ? 0 : 1} to 65535`);
+  return n;
+}

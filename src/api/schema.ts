@@ -33,6 +33,8 @@ export interface Schema {
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-embedded-resource'?: boolean;
+  /** Discriminated unions: the discriminator field and the member fields it selects between. */
+  'x-kubernetes-unions'?: JsonValue[];
 }
 
 /** Named definitions (the OpenAPI "definitions" / "components.schemas" map). */

@@ -57,6 +57,13 @@ export interface RequestOptions {
   body?: unknown;
   contentType?: string;
   accept?: string;
+  /** Aborts the request (the promise rejects with the abort reason). */
+  signal?: AbortSignal;
+}
+
+/** Per-call options for the typed verbs. */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 export function resourcePath(ref: ResourceRef, namespace?: string, name?: string, subresource?: string): string {
@@ -141,6 +148,7 @@ export class RestClient {
       path: path + queryString(opts.query),
       agent: this.agent,
       headers: this.headers(opts, bodyText),
+      signal: opts.signal,
     });
   }
 
@@ -170,26 +178,45 @@ export class RestClient {
     });
   }
 
-  get<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
-    return this.request<T>('GET', resourcePath(ref, namespace, name));
+  get<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    call: CallOptions = {},
+  ): Promise<T> {
+    return this.request<T>('GET', resourcePath(ref, namespace, name), { signal: call.signal });
   }
 
   list<T extends KubeObject = KubeObject>(
     ref: ResourceRef,
     namespace?: string,
     opts: ListOptions = {},
+    call: CallOptions = {},
   ): Promise<KubeList<T>> {
-    return this.request<KubeList<T>>('GET', resourcePath(ref, namespace), { query: { ...opts } });
+    return this.request<KubeList<T>>('GET', resourcePath(ref, namespace), { query: { ...opts }, signal: call.signal });
   }
 
-  create<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, obj: T): Promise<T> {
-    return this.request<T>('POST', resourcePath(ref, namespace), { body: obj });
+  create<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    namespace: string | undefined,
+    obj: T,
+    call: CallOptions = {},
+  ): Promise<T> {
+    return this.request<T>('POST', resourcePath(ref, namespace), { body: obj, signal: call.signal });
   }
 
-  update<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, subresource?: string): Promise<T> {
+  update<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    obj: T,
+    subresource?: string,
+    call: CallOptions = {},
+  ): Promise<T> {
     const name = obj.metadata.name;
     if (!name) throw new Error('update needs metadata.name');
-    return this.request<T>('PUT', resourcePath(ref, obj.metadata.namespace, name, subresource), { body: obj });
+    return this.request<T>('PUT', resourcePath(ref, obj.metadata.namespace, name, subresource), {
+      body: obj,
+      signal: call.signal,
+    });
   }
 
   patch<T extends KubeObject = KubeObject>(
@@ -199,11 +226,13 @@ export class RestClient {
     type: PatchType,
     patch: unknown,
     opts: { subresource?: string; fieldManager?: string; force?: boolean } = {},
+    call: CallOptions = {},
   ): Promise<T> {
     return this.request<T>('PATCH', resourcePath(ref, namespace, name, opts.subresource), {
       body: patch,
       contentType: PATCH_CONTENT_TYPES[type],
       query: { fieldManager: opts.fieldManager, force: opts.force },
+      signal: call.signal,
     });
   }
 
@@ -212,9 +241,11 @@ export class RestClient {
     namespace: string | undefined,
     name: string,
     opts: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; gracePeriodSeconds?: number } = {},
+    call: CallOptions = {},
   ): Promise<unknown> {
     return this.request('DELETE', resourcePath(ref, namespace, name), {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts },
+      signal: call.signal,
     });
   }
 
@@ -267,6 +298,8 @@ export class RestClient {
       });
       res.on('end', () => end());
       res.on('error', (err) => end(err));
+      // A connection cut mid-stream may close the response without 'end'.
+      res.on('close', () => end(res.complete ? undefined : new Error('watch stream closed by the server')));
     });
     req.end();
     return {

@@ -1,0 +1,193 @@
+// `k8ts server`'s control plane, assembled in one process as k3s does: storage first, then the
+// cluster PKI, then the API server with authentication and RBAC, then the components that are
+// clients of it. Each stage must be ready before the next starts.
+import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeObject } from '../api/meta.js';
+import type { ResourceDescription } from '../api/types.js';
+import { builtinResources } from '../api/kinds/index.js';
+import { builtinSchemas } from '../api/schema-registry.js';
+import { createApiServer, type ApiServer } from '../apiserver/server.js';
+import { createIfMissing } from '../apiserver/bootstrap.js';
+import { storageKey, storagePrefix } from '../apiserver/resource-registry.js';
+import {
+  bootstrapPolicy,
+  createClusterAuth,
+  type ClusterRole,
+  type ClusterRoleBinding,
+  type Role,
+  type RoleBinding,
+} from '../apiserver/auth/index.js';
+import { ensureClusterPki, ensureNodeToken, writeKubeconfig, bootstrapTokenSecret, DEFAULT_NODE_TOKEN_GROUP, type ClusterPki } from '../pki/index.js';
+import { openStore, startCompactor, DEFAULT_COMPACTOR } from '../storage/open.js';
+import type { Store } from '../storage/types.js';
+import { createLogger } from '../util/log.js';
+import { StoreCache } from './store-cache.js';
+
+const log = createLogger('server');
+
+export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+
+export interface ControlPlaneOptions {
+  readonly dataDir: string;
+  readonly datastore: string;
+  readonly bindAddress: string;
+  readonly httpsPort: number;
+  readonly tlsSans: readonly string[];
+  readonly serviceCidr?: string;
+  /** For tests: leave the host's own names out of the serving certificate. */
+  readonly skipHostAddresses?: boolean;
+}
+
+export interface ControlPlane {
+  readonly store: Store;
+  readonly pki: ClusterPki;
+  readonly apiServer: ApiServer;
+  /** The URL local components and the kubeconfig use. */
+  readonly url: string;
+  readonly kubeconfigPath: string;
+  readonly nodeToken: string;
+  stop(): Promise<void>;
+}
+
+/** Makes sure the data dir exists and is usable, with one clear line if not. */
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    accessSync(dataDir, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new Error(`data dir ${dataDir} is not usable (${code || (err instanceof Error ? err.message : String(err))})`);
+  }
+}
+
+function describe(kind: string, group: string): ResourceDescription {
+  const d = builtinResources.find((r) => r.kind === kind && r.group === group && !r.conversion);
+  if (!d) throw new Error(`built-in kind ${group}/${kind} is not registered`);
+  return d;
+}
+
+function splitSans(sans: readonly string[]): { dns: string[]; ips: string[] } {
+  const ipLike = /^[0-9.]+$|:/;
+  return { dns: sans.filter((s) => !ipLike.test(s)), ips: sans.filter((s) => ipLike.test(s)) };
+}
+
+function localUrl(bindAddress: string, port: number): string {
+  const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const started = Date.now();
+  prepareDataDir(opts.dataDir);
+  const store = await openStore(opts.datastore, opts.dataDir);
+  const stops: (() => Promise<void> | void)[] = [() => store.close()];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error('stopping a component failed', { error: err });
+      }
+    }
+  };
+  try {
+    const compactor = startCompactor(store, DEFAULT_COMPACTOR);
+    stops.push(() => compactor.stop());
+
+    const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+    const pki = await ensureClusterPki(opts.dataDir, {
+      sans: splitSans(opts.tlsSans),
+      serviceCidr,
+      skipHostAddresses: opts.skipHostAddresses,
+    });
+    const nodeToken = await ensureNodeToken(opts.dataDir);
+
+    // The authenticator and authorizer read these kinds on every request: serve them from memory.
+    const caches = {
+      secrets: new StoreCache(store, storagePrefix(describe('Secret', ''))),
+      serviceAccounts: new StoreCache(store, storagePrefix(describe('ServiceAccount', ''))),
+      roles: new StoreCache<Role & KubeObject>(store, storagePrefix(describe('Role', 'rbac.authorization.k8s.io'))),
+      roleBindings: new StoreCache<RoleBinding & KubeObject>(store, storagePrefix(describe('RoleBinding', 'rbac.authorization.k8s.io'))),
+      clusterRoles: new StoreCache<ClusterRole & KubeObject>(store, storagePrefix(describe('ClusterRole', 'rbac.authorization.k8s.io'))),
+      clusterRoleBindings: new StoreCache<ClusterRoleBinding & KubeObject>(store, storagePrefix(describe('ClusterRoleBinding', 'rbac.authorization.k8s.io'))),
+    };
+    await Promise.all(Object.values(caches).map((c) => c.start()));
+    stops.push(() => Object.values(caches).forEach((c) => c.stop()));
+
+    const readObject = async (kind: string, group: string, namespace: string, name: string): Promise<KubeObject | undefined> => {
+      const kv = await store.get(storageKey(describe(kind, group), namespace, name));
+      return kv ? (JSON.parse(kv.value) as KubeObject) : undefined;
+    };
+    const secretDesc = describe('Secret', '');
+    const saDesc = describe('ServiceAccount', '');
+    const rbacGroup = 'rbac.authorization.k8s.io';
+    const auth = await createClusterAuth({
+      serviceAccountKey: pki.serviceAccountKey,
+      getSecret: (ns, name) => caches.secrets.get(storageKey(secretDesc, ns, name)),
+      getServiceAccount: (ns, name) => caches.serviceAccounts.get(storageKey(saDesc, ns, name)),
+      getPod: (ns, name) => readObject('Pod', '', ns, name),
+      getNode: (name) => readObject('Node', '', '', name),
+      rbac: {
+        listClusterRoleBindings: () => caches.clusterRoleBindings.list(),
+        listRoleBindings: (ns) => caches.roleBindings.list(`${ns}/`),
+        getClusterRole: (name) => caches.clusterRoles.get(storageKey(describe('ClusterRole', rbacGroup), '', name)),
+        getRole: (ns, name) => caches.roles.get(storageKey(describe('Role', rbacGroup), ns, name)),
+      },
+    });
+
+    const apiServer = await createApiServer({
+      store,
+      resources: builtinResources,
+      schemas: builtinSchemas(),
+      tls: { key: pki.serving.keyPem, cert: pki.serving.certPem, ca: pki.ca.certPem, requestCert: true },
+      host: opts.bindAddress,
+      port: opts.httpsPort,
+      serviceClusterIPRange: serviceCidr,
+      authenticate: (req) => auth.authenticate(req),
+      authorize: (attrs) => auth.authorize(attrs),
+    });
+    stops.push(() => apiServer.close());
+
+    // Upstream's default roles and bindings, and the Secret behind the node token.
+    const policy = bootstrapPolicy();
+    const policyObjects: [string, KubeObject[]][] = [
+      ['ClusterRole', policy.clusterRoles as unknown as KubeObject[]],
+      ['ClusterRoleBinding', policy.clusterRoleBindings as unknown as KubeObject[]],
+      ['Role', policy.roles as unknown as KubeObject[]],
+      ['RoleBinding', policy.roleBindings as unknown as KubeObject[]],
+    ];
+    for (const [kind, objects] of policyObjects)
+      for (const obj of objects) await createIfMissing(store, describe(kind, rbacGroup), structuredClone(obj));
+    await createIfMissing(
+      store,
+      secretDesc,
+      bootstrapTokenSecret(nodeToken, { extraGroups: [DEFAULT_NODE_TOKEN_GROUP], description: 'The k8ts node token' }) as KubeObject,
+    );
+
+    const url = localUrl(opts.bindAddress, apiServer.port);
+    const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
+    await writeKubeconfig(kubeconfigPath, {
+      server: url,
+      caPem: pki.ca.certPem,
+      clientCertPem: pki.admin.certPem,
+      clientKeyPem: pki.admin.keyPem,
+      userName: 'default',
+      clusterName: 'default',
+      contextName: 'default',
+    });
+    log.info('control plane ready', { url, kubeconfig: kubeconfigPath, datastore: store.backend, ms: Date.now() - started });
+    return {
+      store,
+      pki,
+      apiServer,
+      url,
+      kubeconfigPath,
+      nodeToken: nodeToken.token,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -21,7 +21,9 @@ const versionCommand: Command = {
 };
 
 async function loadCommands(): Promise<Command[]> {
-  return [versionCommand];
+  const { serverCommand } = await import('./server.js');
+  const { agentCommand } = await import('./agent.js');
+  return [serverCommand, agentCommand, versionCommand];
 }
 
 function helpText(commands: readonly Command[]): string {

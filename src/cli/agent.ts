@@ -1,0 +1,215 @@
+// `k8ts agent`: the node agent as a command. It joins a cluster either with a bootstrap token
+// (TLS bootstrap: the server's CA from --ca-file or the signed cluster-info, then a client
+// certificate through a CertificateSigningRequest) or with an existing kubeconfig, and runs one
+// node, or many simulated ones with --runtime fake --nodes N, until SIGINT or SIGTERM.
+import { readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { createAgent, type AgentOptions, type FakeAgentOptions } from '../agent/agent.js';
+import { BootstrapError, obtainNodeCredentials } from '../agent/bootstrap.js';
+import { loadKubeconfig, type ConnectionConfig } from '../client/kubeconfig.js';
+import { RestClient } from '../client/rest.js';
+import { createLogger } from '../util/log.js';
+import { K8TS_VERSION } from '../version.js';
+import {
+  listFlag,
+  optionalStringFlag,
+  parseFlags,
+  stringFlag,
+  UsageError,
+  type FlagSpec,
+  type ParsedFlags,
+} from './flags.js';
+import type { Command } from './main.js';
+
+const FLAGS: FlagSpec = {
+  server: { type: 'string' },
+  token: { type: 'string' },
+  'node-name': { type: 'string' },
+  'node-ip': { type: 'string' },
+  'node-label': { type: 'string', multiple: true },
+  runtime: { type: 'string' },
+  nodes: { type: 'string' },
+  'node-prefix': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'ca-file': { type: 'string' },
+  'fake-start-delay-ms': { type: 'string' },
+  'fake-run-duration-ms': { type: 'string' },
+  'fake-exit-code': { type: 'string' },
+  'fake-stop-delay-ms': { type: 'string' },
+  'fake-cpu': { type: 'string' },
+  'fake-memory': { type: 'string' },
+  'fake-max-pods': { type: 'string' },
+};
+
+const USAGE = [
+  'k8ts agent --server URL --token TOKEN [--node-name NAME] [--runtime fake|containerd] [--data-dir DIR] [--ca-file FILE]',
+  '       k8ts agent --kubeconfig FILE --runtime fake [--nodes N] [--node-prefix PREFIX]',
+  '',
+  'Flags:',
+  '  --server URL            the API server to join (https://host:6443)',
+  "  --token TOKEN           bootstrap token <id>.<secret> (from the server's node-token file)",
+  '  --ca-file FILE          trust this CA for the server; otherwise it comes from the signed cluster-info',
+  '  --kubeconfig FILE       connect with this kubeconfig instead of joining with a token',
+  "  --node-name NAME        the node's name (default: the host name)",
+  "  --node-ip IP            the node's InternalIP (default: the host's first address)",
+  '  --node-label K=V        an extra node label (repeatable)',
+  '  --runtime RUNTIME       containerd (default) or fake (simulated pods, as kwok)',
+  '  --nodes N               with --runtime fake: simulate N nodes named PREFIX-0 ... PREFIX-(N-1)',
+  '  --node-prefix PREFIX    names of simulated nodes (default fake-node)',
+  '  --data-dir DIR          state directory (default /var/lib/k8ts as root, ~/.k8ts otherwise)',
+  '  --fake-start-delay-ms   simulated pods: time to Running (default 1000)',
+  '  --fake-run-duration-ms  simulated pods with restartPolicy Never/OnFailure: time to exit (default 5000)',
+  '  --fake-exit-code        ... and their exit code (default 0)',
+  '  --fake-stop-delay-ms    time containers take to stop when deleted, within the grace period (default 0)',
+  '  --fake-cpu, --fake-memory, --fake-max-pods   resources of each simulated node (32, 256Gi, 110)',
+].join('\n');
+
+function intFlag(flags: ParsedFlags, name: string, min: number): number | undefined {
+  const raw = optionalStringFlag(flags, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min)
+    throw new UsageError(`agent: --${name}: ${JSON.stringify(raw)} is not an integer ≥ ${min}`);
+  return n;
+}
+
+function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/k8ts' : join(homedir(), '.k8ts');
+}
+
+function labelsFrom(flags: ParsedFlags): Record<string, string> | undefined {
+  const pairs = listFlag(flags, 'node-label');
+  if (pairs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`agent: --node-label: ${JSON.stringify(p)} is not KEY=VALUE`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+function fakeOptions(flags: ParsedFlags): FakeAgentOptions {
+  const fake: FakeAgentOptions = {};
+  const startDelay = intFlag(flags, 'fake-start-delay-ms', 0);
+  if (startDelay !== undefined) fake.startDelayMs = startDelay;
+  const run = intFlag(flags, 'fake-run-duration-ms', 0);
+  if (run !== undefined) fake.runDurationMs = run;
+  const exit = intFlag(flags, 'fake-exit-code', 0);
+  if (exit !== undefined) {
+    if (exit > 255) throw new UsageError('agent: --fake-exit-code must be 0 to 255');
+    fake.exitCode = exit;
+  }
+  const stop = intFlag(flags, 'fake-stop-delay-ms', 0);
+  if (stop !== undefined) fake.stopDelayMs = stop;
+  const cpu = optionalStringFlag(flags, 'fake-cpu');
+  if (cpu !== undefined) fake.cpu = cpu;
+  const memory = optionalStringFlag(flags, 'fake-memory');
+  if (memory !== undefined) fake.memory = memory;
+  const pods = intFlag(flags, 'fake-max-pods', 1);
+  if (pods !== undefined) fake.pods = pods;
+  return fake;
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/**
+ * `k8ts agent` with the stop condition given: runs until `stop` resolves (the command passes
+ * SIGINT/SIGTERM). Returns the exit code.
+ */
+export async function runAgent(argv: string[], stop: () => Promise<unknown>): Promise<number> {
+  const flags = parseFlags('agent', argv, FLAGS);
+  const runtime = stringFlag(flags, 'runtime', 'containerd');
+  if (runtime === 'containerd') {
+    process.stderr.write(
+      'k8ts agent: the containerd runtime is not available in this build; use --runtime fake for simulated pods\n',
+    );
+    return 2;
+  }
+  if (runtime !== 'fake')
+    throw new UsageError(`agent: --runtime: unknown runtime ${JSON.stringify(runtime)} (fake or containerd)`);
+  const nodes = intFlag(flags, 'nodes', 1);
+  const nodeNameFlag = optionalStringFlag(flags, 'node-name');
+  if (nodes !== undefined && nodeNameFlag !== undefined)
+    throw new UsageError('agent: --nodes and --node-name exclude each other');
+  const nodeName = (nodeNameFlag ?? hostname()).toLowerCase();
+  const dataDir = optionalStringFlag(flags, 'data-dir') ?? defaultDataDir();
+  const server = optionalStringFlag(flags, 'server');
+  const token = optionalStringFlag(flags, 'token');
+  const kubeconfig = optionalStringFlag(flags, 'kubeconfig');
+  const caFile = optionalStringFlag(flags, 'ca-file');
+
+  let conn: ConnectionConfig;
+  if (kubeconfig !== undefined) {
+    conn = loadKubeconfig(kubeconfig);
+    if (server !== undefined) conn.server = server.replace(/\/+$/, '');
+  } else {
+    if (server === undefined || token === undefined)
+      throw new UsageError('agent: give --server and --token, or --kubeconfig');
+    if (nodes !== undefined)
+      throw new UsageError(
+        'agent: --nodes needs --kubeconfig (simulated nodes share one identity; a node certificate names one node)',
+      );
+    let caPem: string | undefined;
+    if (caFile !== undefined) {
+      try {
+        caPem = readFileSync(caFile, 'utf8');
+      } catch (err) {
+        throw new UsageError(`agent: --ca-file: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    try {
+      conn = await obtainNodeCredentials({ server, token, nodeName, dataDir, caPem });
+    } catch (err) {
+      if (err instanceof BootstrapError) {
+        process.stderr.write(`k8ts agent: cannot join ${server}: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  }
+
+  const client = new RestClient(conn, `k8ts-agent/v${K8TS_VERSION}`);
+  const opts: AgentOptions = {
+    client,
+    runtime: 'fake',
+    dataDir,
+    fake: fakeOptions(flags),
+    labels: labelsFrom(flags),
+    nodeIP: optionalStringFlag(flags, 'node-ip'),
+  };
+  if (nodes !== undefined) {
+    opts.nodes = nodes;
+    opts.nodePrefix = optionalStringFlag(flags, 'node-prefix') ?? 'fake-node';
+  } else {
+    opts.nodeName = nodeName;
+  }
+  const agent = createAgent(opts);
+  const log = createLogger('agent');
+  const stopped = stop();
+  await Promise.race([agent.start(), stopped]);
+  const why = await stopped;
+  log.info('shutting down', { reason: String(why) });
+  await agent.stop();
+  client.close();
+  return 0;
+}
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'Run a node agent that joins a cluster (or many simulated nodes)',
+  usage: USAGE,
+  run: (argv) => runAgent(argv, waitForSignal),
+};

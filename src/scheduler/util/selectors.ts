@@ -1,0 +1,164 @@
+// Label selectors, node selectors and tolerations as the scheduler evaluates them: compiled once
+// into predicates so the per-node checks of a scheduling cycle allocate nothing.
+import type {
+  LabelSelector,
+  NodeSelector,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  Node,
+  Taint,
+  Toleration,
+} from '../../api/generated/types.js';
+
+export type Labels = Readonly<Record<string, string>>;
+export type LabelPredicate = (labels: Labels | undefined) => boolean;
+
+const NOTHING: LabelPredicate = () => false;
+const EVERYTHING: LabelPredicate = () => true;
+const EMPTY: Labels = Object.freeze({});
+
+function has(labels: Labels, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(labels, key);
+}
+
+/**
+ * metav1.LabelSelectorAsSelector: undefined selects nothing, an empty selector selects everything.
+ * Throws on an unknown operator (the API server validates these, so that is a programming error).
+ */
+export function compileLabelSelector(sel: LabelSelector | undefined | null): LabelPredicate {
+  if (sel === undefined || sel === null) return NOTHING;
+  const checks: Array<(l: Labels) => boolean> = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) checks.push((l) => l[k] === v && has(l, k));
+  for (const req of sel.matchExpressions ?? []) {
+    const key = req.key;
+    const values = new Set(req.values ?? []);
+    switch (req.operator) {
+      case 'In':
+        checks.push((l) => has(l, key) && values.has(l[key] ?? ''));
+        break;
+      case 'NotIn':
+        checks.push((l) => !has(l, key) || !values.has(l[key] ?? ''));
+        break;
+      case 'Exists':
+        checks.push((l) => has(l, key));
+        break;
+      case 'DoesNotExist':
+        checks.push((l) => !has(l, key));
+        break;
+      default:
+        throw new Error(`"${req.operator}" is not a valid label selector operator`);
+    }
+  }
+  if (checks.length === 0) return EVERYTHING;
+  if (checks.length === 1) {
+    const only = checks[0]!;
+    return (labels) => only(labels ?? EMPTY);
+  }
+  return (labels) => {
+    const l = labels ?? EMPTY;
+    for (const c of checks) if (!c(l)) return false;
+    return true;
+  };
+}
+
+/** A selector from a plain label set (matchLabels only); empty matches everything. */
+export function selectorFromLabelSet(set: Labels): LabelPredicate {
+  return compileLabelSelector({ matchLabels: { ...set } });
+}
+
+function parseIntStrict(s: string): number | undefined {
+  return /^-?\d+$/.test(s) ? Number.parseInt(s, 10) : undefined;
+}
+
+function requirementMatcher(
+  req: NodeSelectorRequirement,
+): (value: string | undefined, present: boolean) => boolean {
+  const values = req.values ?? [];
+  const set = new Set(values);
+  switch (req.operator) {
+    case 'In':
+      return (v, present) => present && set.has(v ?? '');
+    case 'NotIn':
+      return (v, present) => !present || !set.has(v ?? '');
+    case 'Exists':
+      return (_v, present) => present;
+    case 'DoesNotExist':
+      return (_v, present) => !present;
+    case 'Gt':
+    case 'Lt': {
+      const bound = values.length === 1 ? parseIntStrict(values[0]!) : undefined;
+      if (bound === undefined) return () => false;
+      const gt = req.operator === 'Gt';
+      return (v, present) => {
+        if (!present) return false;
+        const n = parseIntStrict(v ?? '');
+        if (n === undefined) return false;
+        return gt ? n > bound : n < bound;
+      };
+    }
+    default:
+      return () => false;
+  }
+}
+
+export type NodePredicate = (node: Node) => boolean;
+
+/** One NodeSelectorTerm: its expressions and fields are ANDed; an empty term matches no node. */
+export function compileNodeSelectorTerm(term: NodeSelectorTerm): NodePredicate {
+  const exprs = (term.matchExpressions ?? []).map((r) => ({ key: r.key, m: requirementMatcher(r) }));
+  const fields = (term.matchFields ?? []).map((r) => ({ key: r.key, m: requirementMatcher(r) }));
+  if (exprs.length === 0 && fields.length === 0) return () => false;
+  // Only metadata.name is a supported field; any other field key makes the term match nothing.
+  if (fields.some((f) => f.key !== 'metadata.name')) return () => false;
+  return (node) => {
+    const labels = node.metadata.labels ?? EMPTY;
+    for (const e of exprs) if (!e.m(labels[e.key], has(labels, e.key))) return false;
+    for (const f of fields) if (!f.m(node.metadata.name, true)) return false;
+    return true;
+  };
+}
+
+/** A NodeSelector: its terms are ORed. */
+export function compileNodeSelector(sel: NodeSelector | undefined): NodePredicate {
+  if (!sel) return () => true;
+  const terms = (sel.nodeSelectorTerms ?? []).map(compileNodeSelectorTerm);
+  return (node) => {
+    for (const t of terms) if (t(node)) return true;
+    return false;
+  };
+}
+
+/** Whether a toleration tolerates a taint (v1 helper ToleratesTaint). */
+export function toleratesTaint(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  switch (t.operator ?? 'Equal') {
+    case 'Exists':
+      return true;
+    case 'Equal':
+    case '':
+      return (t.value ?? '') === (taint.value ?? '');
+    default:
+      return false;
+  }
+}
+
+export function taintToleratedBy(taint: Taint, tolerations: readonly Toleration[] | undefined): boolean {
+  if (!tolerations) return false;
+  for (const t of tolerations) if (toleratesTaint(t, taint)) return true;
+  return false;
+}
+
+/** The first taint, of the given effects, that no toleration tolerates. */
+export function findUntoleratedTaint(
+  taints: readonly Taint[] | undefined,
+  tolerations: readonly Toleration[] | undefined,
+  effects: ReadonlySet<string>,
+): Taint | undefined {
+  if (!taints) return undefined;
+  for (const taint of taints) {
+    if (!effects.has(taint.effect)) continue;
+    if (!taintToleratedBy(taint, tolerations)) return taint;
+  }
+  return undefined;
+}

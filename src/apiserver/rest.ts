@@ -81,6 +81,7 @@ import {
   type NegotiatedOutput,
 } from './table.js';
 import { pruneUnknownFields } from './unknown-fields.js';
+import { bindPod, evictPod, type PodStorage } from './pod-subresources.js';
 import { WatchCache } from './watch-cache.js';
 import { serveWatch } from './watch.js';
 
@@ -186,6 +187,11 @@ export class RestHandler {
     const { info, desc } = r;
     const verbs = verbsOf(r.desc);
     const sub = info.subresource;
+    const isPod = desc.group === '' && desc.kind === 'Pod';
+    if ((sub === 'binding' || sub === 'eviction') && isPod) {
+      if (info.verb !== 'create') throw methodNotAllowed();
+      return this.podSubresource(r, sub);
+    }
     if (
       sub !== '' &&
       sub !== 'status' &&
@@ -232,6 +238,33 @@ export class RestHandler {
         void method;
         throw methodNotAllowed();
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // pods/binding and pods/eviction
+
+  private async podSubresource(r: RestRequest, sub: 'binding' | 'eviction'): Promise<Reply> {
+    const raw = await r.body();
+    const body = raw.length
+      ? decodeObjectBody(raw, r.req.headers['content-type'], this.protoMessageFor).value
+      : {};
+    const storage: PodStorage = {
+      store: this.deps.store,
+      pods: r.desc,
+      pdbs: this.deps.registry.byKind('policy', 'PodDisruptionBudget', 'v1'),
+      read: (d, ns, name) => this.read(d, ns, name),
+      decode: (d, kv) => this.decode(d, kv),
+      deletePod: async (ns, name, options) => {
+        const opts = deleteOptionsFrom(options, new URLSearchParams());
+        await this.deleteOne(r, ns, name, opts);
+      },
+    };
+    const { namespace, name } = r.info;
+    const status =
+      sub === 'binding'
+        ? await bindPod(storage, namespace, name, body, parseDryRun(r.query, 'CreateOptions'))
+        : await evictPod(storage, namespace, name, body);
+    return { status: status.code, body: status };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -630,7 +663,9 @@ export class RestHandler {
     delete meta.selfLink;
     if (this.hasSpec(desc)) meta.generation = 1;
     else delete meta.generation;
-    if (desc.subresources?.status) delete obj.status;
+    // Kinds whose strategy prepares creates decide about status themselves (a Node keeps the status
+    // its kubelet registers with); for the rest, status is the server's to write.
+    if (desc.subresources?.status && !desc.strategy?.prepareForCreate) delete obj.status;
     // Upstream's order: defaults, mutating admission (namespace lifecycle first), the strategy's
     // prepare and validate, validating admission, then allocation of what the kind needs.
     const st = desc.strategy;
@@ -1097,57 +1132,7 @@ export class RestHandler {
       ).value;
       if (isPlainObject(parsed)) body = parsed;
     }
-    const q = r.query;
-    const grace = q.get('gracePeriodSeconds');
-    const opts: DeleteOptions = {
-      gracePeriodSeconds:
-        typeof body.gracePeriodSeconds === 'number'
-          ? body.gracePeriodSeconds
-          : grace !== null && grace !== ''
-            ? Number(grace)
-            : undefined,
-      propagationPolicy:
-        (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : q.get('propagationPolicy')) ??
-        undefined,
-      orphanDependents:
-        typeof body.orphanDependents === 'boolean'
-          ? body.orphanDependents
-          : q.get('orphanDependents') !== null
-            ? q.get('orphanDependents') === 'true'
-            : undefined,
-      preconditions: isPlainObject(body.preconditions) ? body.preconditions : undefined,
-      dryRun: parseDryRun(q, 'DeleteOptions') || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
-    };
-    const errs: FieldError[] = [];
-    if (
-      opts.gracePeriodSeconds !== undefined &&
-      (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)
-    )
-      errs.push(
-        fieldErr.invalid('gracePeriodSeconds', opts.gracePeriodSeconds, 'must be greater than or equal to 0'),
-      );
-    if (
-      opts.propagationPolicy !== undefined &&
-      !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)
-    )
-      errs.push(
-        fieldErr.notSupported('propagationPolicy', opts.propagationPolicy, [
-          'Foreground',
-          'Background',
-          'Orphan',
-          'nil',
-        ]),
-      );
-    if (opts.propagationPolicy !== undefined && opts.orphanDependents !== undefined)
-      errs.push(
-        fieldErr.invalid(
-          'propagationPolicy',
-          opts.propagationPolicy,
-          'orphanDependents and deletionPropagation cannot be both set',
-        ),
-      );
-    if (errs.length) throw invalid('DeleteOptions', 'meta.k8s.io', '', errs);
-    return opts;
+    return deleteOptionsFrom(body, r.query);
   }
 
   private async delete(r: RestRequest): Promise<Reply> {
@@ -1397,4 +1382,58 @@ export function methodNotAllowed(): StatusError {
     details: {},
     code: 405,
   });
+}
+
+/** DeleteOptions from a request body (or an Eviction's deleteOptions) and the query, validated. */
+export function deleteOptionsFrom(body: Record<string, unknown>, q: URLSearchParams): DeleteOptions {
+  const grace = q.get('gracePeriodSeconds');
+  const opts: DeleteOptions = {
+    gracePeriodSeconds:
+      typeof body.gracePeriodSeconds === 'number'
+        ? body.gracePeriodSeconds
+        : grace !== null && grace !== ''
+          ? Number(grace)
+          : undefined,
+    propagationPolicy:
+      (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : q.get('propagationPolicy')) ??
+      undefined,
+    orphanDependents:
+      typeof body.orphanDependents === 'boolean'
+        ? body.orphanDependents
+        : q.get('orphanDependents') !== null
+          ? q.get('orphanDependents') === 'true'
+          : undefined,
+    preconditions: isPlainObject(body.preconditions) ? body.preconditions : undefined,
+    dryRun: parseDryRun(q, 'DeleteOptions') || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
+  };
+  const errs: FieldError[] = [];
+  if (
+    opts.gracePeriodSeconds !== undefined &&
+    (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)
+  )
+    errs.push(
+      fieldErr.invalid('gracePeriodSeconds', opts.gracePeriodSeconds, 'must be greater than or equal to 0'),
+    );
+  if (
+    opts.propagationPolicy !== undefined &&
+    !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)
+  )
+    errs.push(
+      fieldErr.notSupported('propagationPolicy', opts.propagationPolicy, [
+        'Foreground',
+        'Background',
+        'Orphan',
+        'nil',
+      ]),
+    );
+  if (opts.propagationPolicy !== undefined && opts.orphanDependents !== undefined)
+    errs.push(
+      fieldErr.invalid(
+        'propagationPolicy',
+        opts.propagationPolicy,
+        'orphanDependents and deletionPropagation cannot be both set',
+      ),
+    );
+  if (errs.length) throw invalid('DeleteOptions', 'meta.k8s.io', '', errs);
+  return opts;
 }

@@ -157,6 +157,27 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   let boundPort = 0;
   const discovery = new DiscoveryCache(registry, () => `${opts.advertiseAddress ?? host}:${boundPort}`);
   for (const e of opts.extraSubresources ?? []) discovery.addSubresource(e);
+  // Served by the REST handler itself (pod-subresources.ts) whenever pods are.
+  if (registry.byKind('', 'Pod', 'v1')) {
+    discovery.addSubresource({
+      group: '',
+      version: 'v1',
+      resource: 'pods',
+      subresource: 'binding',
+      kind: 'Binding',
+      verbs: ['create'],
+    });
+    discovery.addSubresource({
+      group: '',
+      version: 'v1',
+      resource: 'pods',
+      subresource: 'eviction',
+      kind: 'Eviction',
+      verbs: ['create'],
+      responseGroup: 'policy',
+      responseVersion: 'v1',
+    });
+  }
   const openapi = new OpenApiCache(registry, opts.schemas, KUBERNETES_VERSION.gitVersion);
   const watchCache = new WatchCache(opts.store);
   const serviceCidr = opts.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR;

@@ -1,0 +1,191 @@
+// pods/binding (the scheduler's way of assigning a node) and pods/eviction (a deletion that
+// respects PodDisruptionBudgets), as kube-apiserver's pod storage serves them.
+import {
+  StatusError,
+  badRequest,
+  conflict,
+  invalid,
+  fieldErr,
+  tooManyRequests,
+  type Status,
+} from '../api/errors.js';
+import { isPlainObject, type KubeObject } from '../api/meta.js';
+import type { ResourceDescription } from '../api/types.js';
+import { ConflictError } from '../storage/errors.js';
+import type { KeyValue, Store } from '../storage/types.js';
+import { selectorMatches } from '../api/kinds/util.js';
+import { encodeForStorage, nowTimestamp, qualifiedResource, toStorage } from './objects.js';
+import { storageKey, storagePrefix } from './resource-registry.js';
+
+/** What the pod subresources need from the generic REST handler. */
+export interface PodStorage {
+  readonly store: Store;
+  readonly pods: ResourceDescription;
+  readonly pdbs: ResourceDescription | undefined;
+  read(desc: ResourceDescription, namespace: string, name: string): Promise<KeyValue>;
+  decode(desc: ResourceDescription, kv: KeyValue): KubeObject;
+  deletePod(namespace: string, name: string, deleteOptions: Record<string, unknown>): Promise<void>;
+}
+
+function success(code: number): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
+}
+
+interface Binding {
+  target: { kind?: string; name?: string };
+  annotations: Record<string, string>;
+}
+
+function parseBinding(body: unknown, podName: string): Binding {
+  if (!isPlainObject(body)) throw badRequest('the body of a binding must be a JSON object');
+  const meta = isPlainObject(body.metadata) ? body.metadata : {};
+  if (typeof meta.name === 'string' && meta.name !== podName)
+    throw badRequest(`name in URL does not match name in Binding object`);
+  const target = isPlainObject(body.target) ? body.target : {};
+  const kind = typeof target.kind === 'string' ? target.kind : '';
+  const name = typeof target.name === 'string' ? target.name : '';
+  if (kind !== '' && kind !== 'Node')
+    throw invalid('Binding', '', podName, [fieldErr.notSupported('target.kind', kind, ['Node', '<empty>'])]);
+  if (name === '') throw invalid('Binding', '', podName, [fieldErr.required('target.name')]);
+  const annotations: Record<string, string> = {};
+  if (isPlainObject(meta.annotations))
+    for (const [k, v] of Object.entries(meta.annotations)) if (typeof v === 'string') annotations[k] = v;
+  return { target: { kind, name }, annotations };
+}
+
+function setScheduledCondition(pod: KubeObject): void {
+  const status = isPlainObject(pod.status) ? pod.status : {};
+  const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isPlainObject) : [];
+  const now = nowTimestamp();
+  const existing = conditions.find((c) => c.type === 'PodScheduled');
+  if (existing) {
+    if (existing.status !== 'True') existing.lastTransitionTime = now;
+    existing.status = 'True';
+    delete existing.reason;
+    delete existing.message;
+  } else
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+  pod.status = { ...status, conditions };
+}
+
+/** POST pods/NAME/binding: sets spec.nodeName once, as upstream's assignPod does. */
+export async function bindPod(
+  s: PodStorage,
+  namespace: string,
+  podName: string,
+  body: unknown,
+  dryRun: boolean,
+): Promise<Status> {
+  const binding = parseBinding(body, podName);
+  const qr = qualifiedResource(s.pods);
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const kv = await s.read(s.pods, namespace, podName);
+    const pod = s.decode(s.pods, kv);
+    if (pod.metadata.deletionTimestamp)
+      throw conflict(qr, podName, `pod ${podName} is being deleted, cannot be assigned to a host`);
+    const spec = isPlainObject(pod.spec) ? pod.spec : {};
+    if (typeof spec.nodeName === 'string' && spec.nodeName !== '')
+      throw conflict(qr, podName, `pod ${podName} is already assigned to node "${spec.nodeName}"`);
+    spec.nodeName = binding.target.name;
+    pod.spec = spec;
+    if (Object.keys(binding.annotations).length)
+      pod.metadata.annotations = { ...pod.metadata.annotations, ...binding.annotations };
+    setScheduledCondition(pod);
+    if (dryRun) return success(201);
+    try {
+      await s.store.update(
+        storageKey(s.pods, namespace, podName),
+        encodeForStorage(toStorage(s.pods, pod)),
+        kv.modRevision,
+      );
+      return success(201);
+    } catch (err) {
+      if (err instanceof ConflictError) continue;
+      throw err;
+    }
+  }
+  throw conflict(qr, podName, 'too many concurrent changes');
+}
+
+function podIsHealthy(pod: KubeObject): boolean {
+  const status = isPlainObject(pod.status) ? pod.status : {};
+  const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isPlainObject) : [];
+  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * POST pods/NAME/eviction: refuses with 429 when a PodDisruptionBudget covering the pod allows no
+ * more disruptions; otherwise records the disruption in the budget and deletes the pod gracefully.
+ */
+export async function evictPod(
+  s: PodStorage,
+  namespace: string,
+  podName: string,
+  body: unknown,
+): Promise<Status> {
+  const eviction = isPlainObject(body) ? body : {};
+  const deleteOptions = isPlainObject(eviction.deleteOptions) ? eviction.deleteOptions : {};
+  const meta = isPlainObject(eviction.metadata) ? eviction.metadata : {};
+  if (typeof meta.name === 'string' && meta.name !== '' && meta.name !== podName)
+    throw badRequest('name in URL does not match name in Eviction object');
+  const pod = s.decode(s.pods, await s.read(s.pods, namespace, podName));
+  const phase = isPlainObject(pod.status) ? pod.status.phase : undefined;
+  // Terminal or already-deleting pods and pods that are not yet healthy never count against a budget.
+  const budgetApplies =
+    phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata.deletionTimestamp && podIsHealthy(pod);
+  if (budgetApplies && s.pdbs) await takeDisruption(s, s.pdbs, pod);
+  await s.deletePod(namespace, podName, deleteOptions);
+  return success(201);
+}
+
+async function takeDisruption(s: PodStorage, pdbs: ResourceDescription, pod: KubeObject): Promise<void> {
+  const namespace = pod.metadata.namespace ?? '';
+  const { items } = await s.store.list(`${storagePrefix(pdbs)}${namespace}/`);
+  const labels = pod.metadata.labels ?? {};
+  const matching = items
+    .map((kv) => ({ kv, pdb: s.decode(pdbs, kv) }))
+    .filter(({ pdb }) => {
+      const spec = isPlainObject(pdb.spec) ? pdb.spec : {};
+      return isPlainObject(spec.selector) && selectorMatches(spec.selector, labels);
+    });
+  if (matching.length === 0) return;
+  if (matching.length > 1)
+    throw new StatusError({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      code: 500,
+      reason: 'InternalError',
+      message:
+        'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+    });
+  const { kv, pdb } = matching[0]!;
+  const status = isPlainObject(pdb.status) ? pdb.status : {};
+  const allowed = typeof status.disruptionsAllowed === 'number' ? status.disruptionsAllowed : 0;
+  const observed = typeof status.observedGeneration === 'number' ? status.observedGeneration : 0;
+  if (observed < (pdb.metadata.generation ?? 0) || allowed <= 0) {
+    const err = tooManyRequests(`Cannot evict pod as it would violate the pod's disruption budget.`, 0);
+    err.status.details = {
+      causes: [
+        {
+          reason: 'DisruptionBudget',
+          message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${String(status.desiredHealthy ?? 0)} healthy pods and has ${String(status.currentHealthy ?? 0)} currently`,
+        },
+      ],
+    };
+    throw err;
+  }
+  const disrupted = isPlainObject(status.disruptedPods) ? status.disruptedPods : {};
+  pdb.status = {
+    ...status,
+    disruptionsAllowed: allowed - 1,
+    disruptedPods: { ...disrupted, [pod.metadata.name ?? '']: nowTimestamp() },
+  };
+  // A racing eviction makes this fail with a conflict: the client retries, as upstream asks it to.
+  await s.store.update(
+    storageKey(pdbs, namespace, pdb.metadata.name ?? ''),
+    encodeForStorage(toStorage(pdbs, pdb)),
+    kv.modRevision,
+  );
+}

@@ -13,7 +13,12 @@ export interface ParsedFlags {
   positionals: string[];
 }
 
-export function parseFlags(command: string, argv: string[], options: FlagSpec, allowPositionals = false): ParsedFlags {
+export function parseFlags(
+  command: string,
+  argv: string[],
+  options: FlagSpec,
+  allowPositionals = false,
+): ParsedFlags {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals });
     return { values, positionals };
@@ -36,7 +41,10 @@ export function optionalStringFlag(flags: ParsedFlags, name: string): string | u
 export function listFlag(flags: ParsedFlags, name: string): string[] {
   const v = flags.values[name];
   const raw = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  return raw.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export function boolFlag(flags: ParsedFlags, name: string): boolean {
@@ -49,6 +57,8 @@ export function portFlag(flags: ParsedFlags, name: string, fallback: number, all
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n > 65535 || (n === 0 && !allowZero))
-    throw new UsageError(`--${name}: invalid port ${JSON.stringify(raw)}: must be an integer from ${allowZero ? 0 : 1} to 65535`);
+    throw new UsageError(
+      `--${name}: invalid port ${JSON.stringify(raw)}: must be an integer from ${allowZero ? 0 : 1} to 65535`,
+    );
   return n;
 }

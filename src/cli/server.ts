@@ -43,10 +43,13 @@ async function runServer(argv: string[]): Promise<number> {
   const flags = parseFlags('server', argv, FLAGS);
   const dataDir = resolve(expandHome(stringFlag(flags, 'data-dir', '~/.k8ts')));
   const bindAddress = stringFlag(flags, 'bind-address', '0.0.0.0');
-  if (!/^[0-9.]+$|:/.test(bindAddress)) throw new UsageError(`server: --bind-address: not an IP address: ${JSON.stringify(bindAddress)}`);
+  if (!/^[0-9.]+$|:/.test(bindAddress))
+    throw new UsageError(`server: --bind-address: not an IP address: ${JSON.stringify(bindAddress)}`);
   const runtime = stringFlag(flags, 'runtime', 'containerd');
   if (runtime !== 'containerd' && runtime !== 'fake')
-    throw new UsageError(`server: --runtime: unsupported value ${JSON.stringify(runtime)}: supported values: "containerd", "fake"`);
+    throw new UsageError(
+      `server: --runtime: unsupported value ${JSON.stringify(runtime)}: supported values: "containerd", "fake"`,
+    );
 
   const controlPlane = await startControlPlane({
     dataDir,
@@ -55,6 +58,7 @@ async function runServer(argv: string[]): Promise<number> {
     httpsPort: portFlag(flags, 'https-port', 6443, true),
     tlsSans: listFlag(flags, 'tls-san'),
     serviceCidr: stringFlag(flags, 'service-cidr', DEFAULT_SERVICE_CIDR),
+    disable: listFlag(flags, 'disable'),
   });
   if (boolFlag(flags, 'disable-agent')) log.info('node agent disabled');
 

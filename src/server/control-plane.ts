@@ -18,10 +18,23 @@ import {
   type Role,
   type RoleBinding,
 } from '../apiserver/auth/index.js';
-import { ensureClusterPki, ensureNodeToken, writeKubeconfig, bootstrapTokenSecret, DEFAULT_NODE_TOKEN_GROUP, type ClusterPki } from '../pki/index.js';
+import {
+  ensureClusterPki,
+  issueClientCertificate,
+  ensureNodeToken,
+  writeKubeconfig,
+  bootstrapTokenSecret,
+  DEFAULT_NODE_TOKEN_GROUP,
+  type ClusterPki,
+} from '../pki/index.js';
 import { openStore, startCompactor, DEFAULT_COMPACTOR } from '../storage/open.js';
 import type { Store } from '../storage/types.js';
 import { createLogger } from '../util/log.js';
+import { RestClient } from '../client/rest.js';
+import { createScheduler } from '../scheduler/scheduler.js';
+import { K8TS_VERSION } from '../version.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { StoreCache } from './store-cache.js';
 
 const log = createLogger('server');
@@ -37,6 +50,8 @@ export interface ControlPlaneOptions {
   readonly serviceCidr?: string;
   /** For tests: leave the host's own names out of the serving certificate. */
   readonly skipHostAddresses?: boolean;
+  /** Built-in components not to start ('scheduler', 'controller-manager', or a controller's name). */
+  readonly disable?: readonly string[];
 }
 
 export interface ControlPlane {
@@ -57,7 +72,9 @@ function prepareDataDir(dataDir: string): void {
     accessSync(dataDir, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new Error(`data dir ${dataDir} is not usable (${code || (err instanceof Error ? err.message : String(err))})`);
+    throw new Error(
+      `data dir ${dataDir} is not usable (${code || (err instanceof Error ? err.message : String(err))})`,
+    );
   }
 }
 
@@ -107,15 +124,32 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const caches = {
       secrets: new StoreCache(store, storagePrefix(describe('Secret', ''))),
       serviceAccounts: new StoreCache(store, storagePrefix(describe('ServiceAccount', ''))),
-      roles: new StoreCache<Role & KubeObject>(store, storagePrefix(describe('Role', 'rbac.authorization.k8s.io'))),
-      roleBindings: new StoreCache<RoleBinding & KubeObject>(store, storagePrefix(describe('RoleBinding', 'rbac.authorization.k8s.io'))),
-      clusterRoles: new StoreCache<ClusterRole & KubeObject>(store, storagePrefix(describe('ClusterRole', 'rbac.authorization.k8s.io'))),
-      clusterRoleBindings: new StoreCache<ClusterRoleBinding & KubeObject>(store, storagePrefix(describe('ClusterRoleBinding', 'rbac.authorization.k8s.io'))),
+      roles: new StoreCache<Role & KubeObject>(
+        store,
+        storagePrefix(describe('Role', 'rbac.authorization.k8s.io')),
+      ),
+      roleBindings: new StoreCache<RoleBinding & KubeObject>(
+        store,
+        storagePrefix(describe('RoleBinding', 'rbac.authorization.k8s.io')),
+      ),
+      clusterRoles: new StoreCache<ClusterRole & KubeObject>(
+        store,
+        storagePrefix(describe('ClusterRole', 'rbac.authorization.k8s.io')),
+      ),
+      clusterRoleBindings: new StoreCache<ClusterRoleBinding & KubeObject>(
+        store,
+        storagePrefix(describe('ClusterRoleBinding', 'rbac.authorization.k8s.io')),
+      ),
     };
     await Promise.all(Object.values(caches).map((c) => c.start()));
     stops.push(() => Object.values(caches).forEach((c) => c.stop()));
 
-    const readObject = async (kind: string, group: string, namespace: string, name: string): Promise<KubeObject | undefined> => {
+    const readObject = async (
+      kind: string,
+      group: string,
+      namespace: string,
+      name: string,
+    ): Promise<KubeObject | undefined> => {
       const kv = await store.get(storageKey(describe(kind, group), namespace, name));
       return kv ? (JSON.parse(kv.value) as KubeObject) : undefined;
     };
@@ -131,7 +165,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       rbac: {
         listClusterRoleBindings: () => caches.clusterRoleBindings.list(),
         listRoleBindings: (ns) => caches.roleBindings.list(`${ns}/`),
-        getClusterRole: (name) => caches.clusterRoles.get(storageKey(describe('ClusterRole', rbacGroup), '', name)),
+        getClusterRole: (name) =>
+          caches.clusterRoles.get(storageKey(describe('ClusterRole', rbacGroup), '', name)),
         getRole: (ns, name) => caches.roles.get(storageKey(describe('Role', rbacGroup), ns, name)),
       },
     });
@@ -158,11 +193,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       ['RoleBinding', policy.roleBindings as unknown as KubeObject[]],
     ];
     for (const [kind, objects] of policyObjects)
-      for (const obj of objects) await createIfMissing(store, describe(kind, rbacGroup), structuredClone(obj));
+      for (const obj of objects)
+        await createIfMissing(store, describe(kind, rbacGroup), structuredClone(obj));
     await createIfMissing(
       store,
       secretDesc,
-      bootstrapTokenSecret(nodeToken, { extraGroups: [DEFAULT_NODE_TOKEN_GROUP], description: 'The k8ts node token' }) as KubeObject,
+      bootstrapTokenSecret(nodeToken, {
+        extraGroups: [DEFAULT_NODE_TOKEN_GROUP],
+        description: 'The k8ts node token',
+      }) as KubeObject,
     );
 
     const url = localUrl(opts.bindAddress, apiServer.port);
@@ -176,7 +215,39 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       clusterName: 'default',
       contextName: 'default',
     });
-    log.info('control plane ready', { url, kubeconfig: kubeconfigPath, datastore: store.backend, ms: Date.now() - started });
+    // The components are API clients like any other, each with its own identity, as upstream's are.
+    const componentClient = async (user: string): Promise<RestClient> => {
+      const cert = await issueClientCertificate(pki.ca, user);
+      const client = new RestClient(
+        {
+          server: url,
+          caPem: pki.ca.certPem,
+          clientCertPem: cert.certPem,
+          clientKeyPem: cert.keyPem,
+          namespace: 'default',
+        },
+        `k8ts/${K8TS_VERSION} (${user})`,
+      );
+      stops.push(() => client.close());
+      return client;
+    };
+    const disabled = new Set(opts.disable ?? []);
+    if (!disabled.has('scheduler')) {
+      const scheduler = createScheduler({
+        client: await componentClient('system:kube-scheduler'),
+        leaderElection: true,
+        identity: `${hostname()}_${randomUUID()}`,
+      });
+      await scheduler.start();
+      stops.push(() => scheduler.stop());
+    }
+
+    log.info('control plane ready', {
+      url,
+      kubeconfig: kubeconfigPath,
+      datastore: store.backend,
+      ms: Date.now() - started,
+    });
     return {
       store,
       pki,

@@ -199,18 +199,29 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
 
   it('maps a hostPort to the pod, and runs host-network pods with the node address', async () => {
     const hostPort = 20000 + ((randomBytes(2).readUInt16BE(0) % 10000) | 0);
-    const pod = run(makePod('porter', { containers: [{ name: 'web', image: 'nginx:1.11', ports: [{ containerPort: 80, hostPort }] }] }));
+    const pod = run(
+      makePod('porter', {
+        containers: [{ name: 'web', image: 'nginx:1.11', ports: [{ containerPort: 80, hostPort }] }],
+      }),
+    );
     await sync(pod, (x) => app(x).phase === 'running');
     let body = '';
     for (let i = 0; i < 40 && !body; i++) {
       try {
-        body = await (await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(1000) })).text();
+        body = await (
+          await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(1000) })
+        ).text();
       } catch {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
     assert.match(body, /Welcome to nginx!/);
-    const host = run(makePod('hostnet', { hostNetwork: true, containers: [{ name: 'main', image: 'busybox:latest', command: ['sleep', '3600'] }] }));
+    const host = run(
+      makePod('hostnet', {
+        hostNetwork: true,
+        containers: [{ name: 'main', image: 'busybox:latest', command: ['sleep', '3600'] }],
+      }),
+    );
     const h = await sync(host, (x) => app(x).phase === 'running');
     assert.deepEqual(h.podIPs, [node.hostIP]);
     const out = await runtime!.client.execSync(idOf(app(h)), ['hostname'], 10);
@@ -390,7 +401,14 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
       file?.startsWith(join(dataDir, 'agent', 'logs', 'pods', `default_talker_${pod.metadata.uid}`)),
       file,
     );
-    const text = await readCriLog(file ?? '');
+    // containerd reports the exit as soon as the process is reaped; its log copier may still be
+    // writing the last lines for a moment.
+    let text = '';
+    for (let i = 0; i < 50; i++) {
+      text = await readCriLog(file ?? '');
+      if (text.split('\n').length === 3) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.deepEqual(text.split('\n').sort(), ['one', 'three', 'two']);
     assert.equal(await readCriLog(file ?? '', { tailLines: 1 }), 'three');
     assert.match(

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages the server, the node agent and the tests use.
-PACKAGES=(containerd runc containernetworking-plugins busybox-static etcd-server docker-registry nftables iproute2)
+PACKAGES=(containerd runc containernetworking-plugins busybox-static etcd-server docker-registry nftables iproute2 iptables gcc libc6-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

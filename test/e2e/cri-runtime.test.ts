@@ -7,15 +7,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ConfigMap, Pod, PodSpec, Secret } from '../../src/api/generated/types.js';
 import { ensureServiceRoute, removeBridge, removeServiceRoute } from '../../src/agent/cni/cni.js';
-import { ContainerRuntime, waitRuntimeReady } from '../../src/agent/containerd/containerd.js';
+import { waitRuntimeReady, type ContainerRuntime } from '../../src/agent/containerd/containerd.js';
 import { readCriLog } from '../../src/agent/kuberuntime/logs.js';
 import { CriRuntime } from '../../src/agent/kuberuntime/runtime.js';
+import { startNodeRuntime } from '../../src/agent/kuberuntime/setup.js';
 import type {
   NodeRuntimeContext,
   PodSyncResult,
@@ -89,20 +90,19 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'k8ts-cri-e2e-'));
     registry = await startRegistry();
-    runtime = await ContainerRuntime.start({
+    // As the agent does it: no pod CIDR yet; the first sync of a pod on the node writes the CNI config.
+    const started = await startNodeRuntime({
       dataDir,
-      podCIDR: POD_CIDR,
       bridge: BRIDGE,
       registries: registriesFor(registry),
-    });
-    cri = await CriRuntime.create({
-      client: runtime.client,
-      dataDir,
+      serviceCIDR: false,
       source: {
         configMap: (ns, name) => Promise.resolve(configMaps.get(`${ns}/${name}`)),
         secret: (ns, name) => Promise.resolve(secrets.get(`${ns}/${name}`)),
       },
     });
+    runtime = started.containerRuntime;
+    cri = started.pods;
   });
 
   after(async () => {
@@ -124,7 +124,11 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
     assert.match(cri.version(), /^containerd:\/\/1\./);
     const st = await runtime!.client.status();
     assert.ok(st.conditions.find((c) => c.type === 'RuntimeReady')?.status);
-    assert.ok(st.conditions.find((c) => c.type === 'NetworkReady')?.status);
+    assert.equal(
+      st.conditions.find((c) => c.type === 'NetworkReady')?.status,
+      false,
+      'no CNI config before the node has a pod CIDR',
+    );
   });
 
   it('runs a busybox container in a sandbox and execs in it', async () => {
@@ -135,6 +139,10 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
     );
     const s = await sync(pod, (x) => app(x).phase === 'running');
     assert.equal(s.sandboxReady, true);
+    assert.equal(
+      (await runtime!.client.status()).conditions.find((c) => c.type === 'NetworkReady')?.status,
+      true,
+    );
     assert.equal(s.podIPs.length, 1);
     assert.ok(
       s.podIPs[0]?.startsWith(POD_CIDR.split('.').slice(0, 3).join('.')),
@@ -382,6 +390,31 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
     assert.equal(app(n.status).waitingReason, 'ErrImageNeverPull');
   });
 
+  it('runs postStart and preStop hooks', async () => {
+    const hooks = join(dataDir, 'hooks-check');
+    const pod = makePod('hooked', {
+      volumes: [{ name: 'hooks', hostPath: { path: hooks, type: 'DirectoryOrCreate' } }],
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox:latest',
+          command: ['sleep', '3600'],
+          volumeMounts: [{ name: 'hooks', mountPath: '/hooks' }],
+          lifecycle: {
+            postStart: { exec: { command: ['sh', '-c', 'echo started > /hooks/post'] } },
+            preStop: { exec: { command: ['sh', '-c', 'echo stopping > /hooks/pre'] } },
+          },
+        },
+      ],
+    });
+    await sync(pod, (x) => app(x).phase === 'running');
+    assert.equal(readFileSync(join(hooks, 'post'), 'utf8'), 'started\n');
+    const k = await cri.killPod(pod, 2, node);
+    assert.equal(k.done, true);
+    assert.equal(readFileSync(join(hooks, 'pre'), 'utf8'), 'stopping\n');
+    await cri.removePod(pod.metadata.uid ?? '');
+  });
+
   it('writes container logs that read back as kubectl logs shows them', async () => {
     const pod = run(
       makePod('talker', {
@@ -390,12 +423,15 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
           {
             name: 'main',
             image: 'busybox:latest',
-            command: ['sh', '-c', 'echo one; echo two >&2; printf three'],
+            command: ['sh', '-c', 'echo one; echo two >&2; echo three'],
           },
         ],
       }),
     );
     await sync(pod, (x) => app(x).phase === 'terminated');
+    // A finished pod's sandbox is stopped (its IP released) but its logs stay readable.
+    await cri.stopPod(pod.metadata.uid ?? '');
+    assert.equal(await cri.sandboxId(pod.metadata.uid ?? ''), undefined);
     const file = await cri.containerLogFile(pod.metadata.uid ?? '', 'main');
     assert.ok(
       file?.startsWith(join(dataDir, 'agent', 'logs', 'pods', `default_talker_${pod.metadata.uid}`)),
@@ -406,14 +442,14 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
     let text = '';
     for (let i = 0; i < 50; i++) {
       text = await readCriLog(file ?? '');
-      if (text.split('\n').length === 3) break;
+      if (text.split('\n').length === 4) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.deepEqual(text.split('\n').sort(), ['one', 'three', 'two']);
-    assert.equal(await readCriLog(file ?? '', { tailLines: 1 }), 'three');
+    assert.deepEqual(text.split('\n').sort(), ['', 'one', 'three', 'two']);
+    assert.equal(await readCriLog(file ?? '', { tailLines: 1 }), `${text.split('\n').at(-2)}\n`);
     assert.match(
       await readCriLog(file ?? '', { timestamps: true, tailLines: 1 }),
-      /^\d{4}-\d\d-\d\dT[\d:.]+Z three$/,
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z (one|two|three)\n$/,
     );
   });
 
@@ -521,6 +557,16 @@ describe('CRI runtime on containerd', { timeout: 240_000 }, () => {
     assert.equal((await client.listPodSandbox()).length, 0);
     assert.equal((await client.listContainers()).length, 0);
     assert.equal(netnsCount(), netnsBefore);
+    assert.deepEqual(
+      readdirSync(join(dataDir, 'agent', 'logs', 'pods')),
+      [],
+      'pod log folders are removed with their pods',
+    );
+    assert.deepEqual(
+      readdirSync(join(dataDir, 'agent', 'pods')),
+      [],
+      'pod folders are removed with their pods',
+    );
     const ipamDir = join(dataDir, 'agent', 'cni', 'k8ts');
     const leases = existsSync(ipamDir)
       ? readdirSync(ipamDir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f))

@@ -1,0 +1,260 @@
+// The node agent (our kubelet): registers its node(s) and keeps them alive (node-manager.ts), and
+// runs the pods bound to them through a runtime (pod-workers.ts, status-manager.ts). One process
+// can be one real node or many simulated ones (fake runtime, as kwok): the pods of all of them come
+// from one informer over all pods, indexed by spec.nodeName (one node uses a field selector).
+import type { Pod } from '../api/generated/types.js';
+import { deletedObject, SharedInformer } from '../client/informer.js';
+import type { RestClient } from '../client/rest.js';
+import { PODS } from '../client/typed-refs.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { metrics } from '../util/metrics.js';
+import { fakeNodeIp, fakePodCidr } from './fake/ipam.js';
+import { FakeRuntime, type FakeRuntimeOptions } from './fake/runtime.js';
+import { NodeManager, type HeartbeatOptions } from './node-manager.js';
+import {
+  fakeNodeConfig,
+  hostNodeConfig,
+  hostPressure,
+  type FakeNodeOptions,
+  type NodeConfig,
+} from './node-status.js';
+import { PodWorkers } from './pod-workers.js';
+import type { PodRuntime } from './runtime.js';
+import { StatusManager } from './status-manager.js';
+
+export const NODE_NAME_INDEX = 'spec.nodeName';
+
+export interface FakeAgentOptions extends FakeRuntimeOptions, FakeNodeOptions {
+  /** First pod CIDR; node i gets the i-th /24 after it (default 10.42.0.0 for one node, 10.64.0.0 for many). */
+  podCidrBase?: string;
+  /** Simulated nodes' InternalIPs follow this address (default 172.16.0.0). */
+  nodeIpBase?: string;
+}
+
+export interface AgentOptions {
+  client: RestClient;
+  /** One node: this name (default: the host name). */
+  nodeName?: string;
+  /** Many simulated nodes, named `<nodePrefix>-<i>` (fake runtime only). */
+  nodes?: number;
+  nodePrefix?: string;
+  /** 'fake' for the simulated runtime, or a runtime of one's own. */
+  runtime: 'fake' | PodRuntime;
+  /** Label the node as a control-plane node (the server's own node). */
+  controlPlane?: boolean;
+  /** The node's InternalIP (one node; default: the host's first address). */
+  nodeIP?: string;
+  /** Extra node labels. */
+  labels?: Record<string, string>;
+  /** The agent's state directory (its file system is the node's ephemeral-storage). */
+  dataDir?: string;
+  fake?: FakeAgentOptions;
+  heartbeat?: HeartbeatOptions;
+  /** Requests in flight for node registration, leases and node status (default 64). */
+  nodeConcurrency?: number;
+  /** Pod status writers (default 32). */
+  statusConcurrency?: number;
+  /** Concurrent pod syncs (default 16). */
+  podWorkers?: number;
+}
+
+export interface AgentStats {
+  nodes: number;
+  registered: number;
+  pods: number;
+  /** Pods whose status on the server is Running and Ready. */
+  podsReady: number;
+  statusWrites: number;
+  statusPending: number;
+  podQueue: number;
+  requestsInFlight: number;
+  requestsQueued: number;
+}
+
+export interface Agent {
+  readonly nodeNames: readonly string[];
+  readonly runtime: PodRuntime;
+  /** Registers the node(s), starts heartbeats, then runs pods; resolves once pods are being synced. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): AgentStats;
+}
+
+const podsGauge = metrics.gauge('k8ts_agent_pods', 'Pods bound to this agent’s nodes.');
+
+function nodeConfigs(opts: AgentOptions, runtime: PodRuntime): NodeConfig[] {
+  const fake = opts.fake ?? {};
+  if (opts.nodes !== undefined) {
+    if (!Number.isInteger(opts.nodes) || opts.nodes < 1)
+      throw new Error(`nodes must be a positive integer, got ${opts.nodes}`);
+    if (runtime.type !== 'fake') throw new Error('several nodes in one agent need the fake runtime');
+    const prefix = opts.nodePrefix ?? 'fake-node';
+    const base = fake.podCidrBase ?? '10.64.0.0';
+    const out: NodeConfig[] = [];
+    for (let i = 0; i < opts.nodes; i++) {
+      const cfg = fakeNodeConfig(
+        `${prefix}-${i}`,
+        fakeNodeIp(i, fake.nodeIpBase),
+        fakePodCidr(i, base),
+        fake,
+        opts.controlPlane === true && i === 0,
+      );
+      if (opts.labels) Object.assign(cfg.labels, opts.labels);
+      out.push(cfg);
+    }
+    return out;
+  }
+  const cfg = hostNodeConfig({
+    name: opts.nodeName,
+    nodeIP: opts.nodeIP,
+    controlPlane: opts.controlPlane,
+    labels: opts.labels,
+    runtimeVersion: runtime.version(),
+    dataDir: opts.dataDir,
+  });
+  if (runtime.type === 'fake') cfg.podCIDR = fakePodCidr(0, fake.podCidrBase ?? '10.42.0.0');
+  return [cfg];
+}
+
+export function createAgent(opts: AgentOptions): Agent {
+  const log: Logger = createLogger('agent');
+  const runtime: PodRuntime = opts.runtime === 'fake' ? new FakeRuntime(opts.fake) : opts.runtime;
+  const configs = nodeConfigs(opts, runtime);
+  const single = configs.length === 1 && opts.nodes === undefined;
+  const simulated = opts.nodes !== undefined;
+  const nodes = new NodeManager({
+    client: opts.client,
+    nodes: configs,
+    heartbeat: opts.heartbeat,
+    concurrency: opts.nodeConcurrency,
+    pressure: simulated ? undefined : () => hostPressure(opts.dataDir ?? '/'),
+  });
+
+  const informer = new SharedInformer<Pod>(opts.client, PODS, {
+    fieldSelector: single ? `spec.nodeName=${configs[0]!.name}` : undefined,
+    indexers: { [NODE_NAME_INDEX]: (o) => [(o as Pod).spec?.nodeName ?? ''] },
+  });
+  const uidToKey = new Map<string, string>();
+  const getPod = (uid: string): Pod | undefined => {
+    const key = uidToKey.get(uid);
+    if (key === undefined) return undefined;
+    const pod = informer.getByKey(key);
+    return pod && pod.metadata.uid === uid ? pod : undefined;
+  };
+  const statusManager = new StatusManager({
+    client: opts.client,
+    getPod,
+    concurrency: opts.statusConcurrency,
+  });
+  const workers = new PodWorkers({
+    runtime,
+    statusManager,
+    getPod,
+    nodeContext: (name) => nodes.runtimeContext(name),
+    workers: opts.podWorkers,
+  });
+  const keyOf = (p: Pod): string => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
+  const ours = (p: Pod): boolean => {
+    const n = p.spec?.nodeName;
+    return n !== undefined && n !== '' && nodes.has(n);
+  };
+  const track = (p: Pod): void => {
+    const uid = p.metadata.uid;
+    if (!uid || !ours(p)) return;
+    if (!uidToKey.has(uid)) podsGauge.inc();
+    uidToKey.set(uid, keyOf(p));
+    workers.enqueue(uid);
+  };
+  const untrack = (p: Pod): void => {
+    const uid = p.metadata.uid;
+    if (!uid || !uidToKey.has(uid)) return;
+    uidToKey.delete(uid);
+    podsGauge.dec();
+    workers.enqueue(uid);
+  };
+  informer.addEventHandler({
+    onAdd: (p) => track(p),
+    onUpdate: (oldPod, newPod) => {
+      if (oldPod.metadata.uid !== newPod.metadata.uid) untrack(oldPod);
+      track(newPod);
+    },
+    onDelete: (obj) => untrack(deletedObject(obj)),
+  });
+
+  let started = false;
+  let stopped = false;
+  return {
+    nodeNames: configs.map((c) => c.name),
+    runtime,
+    async start() {
+      if (started) return;
+      started = true;
+      log.info('starting node agent', { nodes: configs.length, runtime: runtime.version() });
+      informer.start();
+      await nodes.start();
+      if (stopped) return;
+      const synced = await informer.waitForSync();
+      if (!synced || stopped) return;
+      // Resources the runtime holds for pods the API no longer has: remove them.
+      for (const running of await runtime.listRunning()) {
+        if (!getPod(running.uid)) await runtime.removePod(running.uid);
+      }
+      statusManager.start();
+      workers.start();
+      log.info('node agent running', { nodes: configs.length, pods: uidToKey.size });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      informer.stop();
+      await workers.stop();
+      await statusManager.stop();
+      await nodes.stop();
+      await informer.whenStopped();
+      podsGauge.dec({}, uidToKey.size);
+      log.info('node agent stopped');
+    },
+    stats() {
+      const n = nodes.stats();
+      return {
+        nodes: n.nodes,
+        registered: n.registered,
+        pods: uidToKey.size,
+        podsReady: statusManager.readyCount,
+        statusWrites: statusManager.writeCount,
+        statusPending: statusManager.pending,
+        podQueue: workers.queued,
+        requestsInFlight: n.requestsInFlight,
+        requestsQueued: n.requestsQueued,
+      };
+    },
+  };
+}
+
+export interface EmbeddedAgentOptions {
+  client: RestClient;
+  nodeName: string;
+  runtime: 'fake';
+  controlPlane?: boolean;
+  nodeIP?: string;
+  dataDir?: string;
+  fake?: FakeAgentOptions;
+}
+
+/**
+ * The agent `k8ts server` runs for its own node until it runs real containers: one node, the
+ * simulated runtime, labelled control-plane. Resolves once the node is registered and pods sync.
+ */
+export async function startEmbeddedAgent(opts: EmbeddedAgentOptions): Promise<Agent> {
+  const agent = createAgent({
+    client: opts.client,
+    nodeName: opts.nodeName,
+    runtime: opts.runtime,
+    controlPlane: opts.controlPlane ?? true,
+    nodeIP: opts.nodeIP,
+    dataDir: opts.dataDir,
+    fake: opts.fake,
+  });
+  await agent.start();
+  return agent;
+}

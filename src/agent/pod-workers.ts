@@ -1,0 +1,127 @@
+// Pod workers: for each pod bound to one of this agent's nodes, keyed by UID, bring the runtime
+// in line with the pod (start, keep running, stop when it is being deleted) and hand the
+// resulting status to the status manager. A work queue guarantees a pod is never synced twice at
+// once and collapses bursts of events; the runtime says when it next expects a change, and a
+// timer heap wakes the pod then. A pod whose lifecycle ended (Succeeded/Failed) is left alone
+// until it is deleted; a pod being deleted is stopped within its grace period, its final status
+// written, and then it is removed for good.
+import type { Pod } from '../api/generated/types.js';
+import { runWorkers, WorkQueue } from '../client/workqueue.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { metrics } from '../util/metrics.js';
+import { computePodStatus, isTerminalPhase } from './pod-status.js';
+import type { NodeRuntimeContext, PodRuntime } from './runtime.js';
+import type { StatusManager } from './status-manager.js';
+import { DelayHeap } from './support.js';
+
+const podSyncs = metrics.counter(
+  'k8ts_agent_pod_syncs_total',
+  'Pod worker syncs, by kind (sync, kill, cleanup).',
+);
+
+export interface PodWorkersOptions {
+  runtime: PodRuntime;
+  statusManager: StatusManager;
+  /** The pod as the informer has it now (undefined once deleted). */
+  getPod(uid: string): Pod | undefined;
+  /** The node a pod is bound to, when it is one of ours. */
+  nodeContext(nodeName: string): NodeRuntimeContext | undefined;
+  /** Concurrent syncs (default 16). */
+  workers?: number;
+  log?: Logger;
+}
+
+export class PodWorkers {
+  private readonly queue = new WorkQueue<string>({ name: 'agent_pod_workers' });
+  private readonly delays: DelayHeap<string>;
+  /** Pods whose containers ended for good (terminal phase computed), until the pod is deleted. */
+  private readonly finished = new Set<string>();
+  /** Pods handed to the status manager for their final delete. */
+  private readonly deleting = new Set<string>();
+  private readonly log: Logger;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly opts: PodWorkersOptions) {
+    this.log = opts.log ?? createLogger('agent.pods');
+    this.delays = new DelayHeap<string>((uid) => this.queue.add(uid), 10);
+  }
+
+  start(): void {
+    this.running ??= runWorkers(this.queue, this.opts.workers ?? 16, (uid) => this.sync(uid), {
+      logger: this.log,
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.delays.close();
+    await this.queue.shutDownWithDrain();
+    await this.running;
+  }
+
+  enqueue(uid: string): void {
+    this.queue.add(uid);
+  }
+
+  get queued(): number {
+    return this.queue.len();
+  }
+
+  private async sync(uid: string): Promise<void> {
+    const { runtime, statusManager } = this.opts;
+    const pod = this.opts.getPod(uid);
+    if (!pod) {
+      podSyncs.inc({ kind: 'cleanup' });
+      this.delays.cancel(uid);
+      this.finished.delete(uid);
+      this.deleting.delete(uid);
+      statusManager.forget(uid);
+      await runtime.removePod(uid);
+      return;
+    }
+    const node = this.opts.nodeContext(pod.spec?.nodeName ?? '');
+    if (!node) return;
+    const apiTerminal = isTerminalPhase(pod.status?.phase);
+
+    if (pod.metadata.deletionTimestamp) {
+      if (this.deleting.has(uid)) return;
+      podSyncs.inc({ kind: 'kill' });
+      if (apiTerminal) {
+        await runtime.removePod(uid);
+        this.deleting.add(uid);
+        statusManager.requestDelete(pod);
+        return;
+      }
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+      const result = await runtime.killPod(pod, grace, node);
+      if (!result.done) {
+        this.delays.scheduleAfter(uid, result.requeueAfterMs ?? 1000);
+        return;
+      }
+      const status = computePodStatus({
+        pod,
+        runtime: result.status,
+        hostIP: node.hostIP,
+        podIsTerminal: true,
+      });
+      this.finished.add(uid);
+      this.deleting.add(uid);
+      statusManager.setPodStatus(pod, status, true);
+      return;
+    }
+
+    if (apiTerminal) {
+      // The server has the final status: nothing runs any more.
+      this.finished.add(uid);
+      await runtime.removePod(uid);
+      return;
+    }
+    if (this.finished.has(uid)) return;
+
+    podSyncs.inc({ kind: 'sync' });
+    const result = await runtime.syncPod(pod, node);
+    const status = computePodStatus({ pod, runtime: result.status, hostIP: node.hostIP });
+    statusManager.setPodStatus(pod, status);
+    if (isTerminalPhase(status.phase)) this.finished.add(uid);
+    else if (result.requeueAfterMs !== undefined) this.delays.scheduleAfter(uid, result.requeueAfterMs);
+  }
+}

@@ -3,6 +3,7 @@
 // can be one real node or many simulated ones (fake runtime, as kwok): the pods of all of them come
 // from one informer over all pods, indexed by spec.nodeName (one node uses a field selector).
 import type { Pod } from '../api/generated/types.js';
+import { EventBroadcaster } from '../client/events.js';
 import { deletedObject, SharedInformer } from '../client/informer.js';
 import type { RestClient } from '../client/rest.js';
 import { PODS } from '../client/typed-refs.js';
@@ -122,7 +123,10 @@ export function createAgent(opts: AgentOptions): Agent {
   const configs = nodeConfigs(opts, runtime);
   const single = configs.length === 1 && opts.nodes === undefined;
   const simulated = opts.nodes !== undefined;
+  // A real node records the kubelet's node events; a simulated fleet stays quiet (as kwok).
+  const events = simulated ? undefined : new EventBroadcaster(opts.client);
   const nodes = new NodeManager({
+    recorder: events?.newRecorder({ component: 'kubelet', host: configs[0]!.name }),
     client: opts.client,
     nodes: configs,
     heartbeat: opts.heartbeat,
@@ -151,6 +155,11 @@ export function createAgent(opts: AgentOptions): Agent {
     statusManager,
     getPod,
     nodeContext: (name) => nodes.runtimeContext(name),
+    podsOnNode: (name) => informer.byIndex(NODE_NAME_INDEX, name),
+    allocatable: (name) => {
+      const m = nodes.get(name);
+      return m?.node?.status?.allocatable ?? m?.cfg.allocatable;
+    },
     workers: opts.podWorkers,
   });
   const keyOf = (p: Pod): string => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
@@ -210,6 +219,11 @@ export function createAgent(opts: AgentOptions): Agent {
       await workers.stop();
       await statusManager.stop();
       await nodes.stop();
+      if (events) {
+        // Give recorded events a moment to reach the server.
+        await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2000))]);
+        await events.shutdown();
+      }
       await informer.whenStopped();
       podsGauge.dec({}, uidToKey.size);
       log.info('node agent stopped');

@@ -5,7 +5,8 @@
 // evenly over the period and all requests go through one bounded limiter, so 5,000 nodes make a
 // steady 500 lease renewals a second rather than bursts.
 import { StatusError } from '../api/errors.js';
-import type { Node } from '../api/generated/types.js';
+import type { Node, NodeStatus } from '../api/generated/types.js';
+import type { EventRecorder } from '../client/events.js';
 import type { RestClient } from '../client/rest.js';
 import { NODES } from '../client/typed-refs.js';
 import { createLogger, type Logger } from '../util/log.js';
@@ -62,11 +63,21 @@ export interface NodeManagerOptions {
   pressure?: (node: NodeConfig) => NodePressure;
   /** Reasons the node is not ready (a runtime that is down). */
   runtimeErrors?: () => string[];
+  /** Records the kubelet's node events (Starting, NodeReady, ...); absent: none (simulated fleets). */
+  recorder?: EventRecorder;
   now?: () => number;
   log?: Logger;
 }
 
 type TimerKey = string; // "l:<node>" lease, "s:<node>" status
+
+/** The event the kubelet records when one of its conditions takes a status. */
+const CONDITION_EVENTS: Record<string, { True: string; False: string }> = {
+  MemoryPressure: { True: 'NodeHasInsufficientMemory', False: 'NodeHasSufficientMemory' },
+  DiskPressure: { True: 'NodeHasDiskPressure', False: 'NodeHasNoDiskPressure' },
+  PIDPressure: { True: 'NodeHasInsufficientPID', False: 'NodeHasSufficientPID' },
+  Ready: { True: 'NodeReady', False: 'NodeNotReady' },
+};
 
 export class NodeManager {
   private readonly client: RestClient;
@@ -200,8 +211,26 @@ export class NodeManager {
     }
   }
 
+  private nodeEvent(m: ManagedNode, reason: string, message: string): void {
+    // The kubelet refers to its node by name, with the name as UID.
+    this.opts.recorder?.event({ kind: 'Node', name: m.cfg.name, uid: m.cfg.name }, 'Normal', reason, message);
+  }
+
+  private recordTransitions(m: ManagedNode, old: NodeStatus | undefined, next: NodeStatus): void {
+    if (!this.opts.recorder) return;
+    for (const c of next.conditions ?? []) {
+      const events = CONDITION_EVENTS[c.type];
+      if (!events || (c.status !== 'True' && c.status !== 'False')) continue;
+      const before = old?.conditions?.find((x) => x.type === c.type)?.status;
+      if (before === c.status) continue;
+      const reason = events[c.status];
+      this.nodeEvent(m, reason, `Node ${m.cfg.name} status is now: ${reason}`);
+    }
+  }
+
   /** Creates the Node, or adopts the one that exists (fixing the labels the agent owns). */
   async register(m: ManagedNode): Promise<void> {
+    this.nodeEvent(m, 'Starting', 'Starting kubelet.');
     const node = initialNode(m.cfg, this.now());
     try {
       m.node = await this.client.create<Node>(NODES, undefined, node);
@@ -209,6 +238,7 @@ export class NodeManager {
       m.registered = true;
       registrations.inc({ result: 'created' });
       this.log.info('node registered', { node: m.cfg.name });
+      if (node.status) this.recordTransitions(m, undefined, node.status);
       // Upstream keeps a Node's status on create; a server that drops it gets it written now.
       if (node.status && nodeStatusChanged(m.node.status, node.status)) await this.syncStatus(m, true);
       return;
@@ -253,6 +283,7 @@ export class NodeManager {
     const pressure = this.opts.pressure?.(m.cfg) ?? NO_PRESSURE;
     const next = computeNodeStatus(m.cfg, m.node?.status, pressure, now, this.opts.runtimeErrors?.() ?? []);
     if (!force && now - m.lastReportAt < this.reportMs && !nodeStatusChanged(m.node?.status, next)) return;
+    this.recordTransitions(m, m.node?.status, next);
     try {
       m.node = await this.client.patch<Node>(NODES, undefined, m.cfg.name, 'merge', nodeStatusPatch(next), {
         subresource: 'status',

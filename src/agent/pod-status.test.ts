@@ -232,7 +232,7 @@ describe('pod status', () => {
       hostIP: 'h',
       now: T0,
     });
-    const server = { ...structuredClone(st), qosClass: 'Burstable', message: 'x' };
+    const server = { ...structuredClone(st), qosClass: 'Burstable', resize: 'InProgress' };
     assert.equal(podStatusEqual(st, server), true);
     server.phase = 'Pending';
     assert.equal(podStatusEqual(st, server), false);

@@ -318,6 +318,8 @@ export const WRITTEN_STATUS_FIELDS = [
   'startTime',
   'initContainerStatuses',
   'containerStatuses',
+  'reason',
+  'message',
 ] as const;
 
 /** Whether current already says what desired says, on the fields the node agent writes (null and absent alike). */

@@ -9,10 +9,14 @@ import type { Pod } from '../api/generated/types.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { metrics } from '../util/metrics.js';
+import { admitPod, podHasStarted, rejectedStatus } from './admission.js';
 import { computePodStatus, isTerminalPhase } from './pod-status.js';
 import type { NodeRuntimeContext, PodRuntime } from './runtime.js';
 import type { StatusManager } from './status-manager.js';
-import { DelayHeap } from './support.js';
+import { DelayHeap, parseTime } from './support.js';
+
+export const DEADLINE_EXCEEDED_REASON = 'DeadlineExceeded';
+export const DEADLINE_EXCEEDED_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
 const podSyncs = metrics.counter(
   'k8ts_agent_pod_syncs_total',
@@ -26,6 +30,10 @@ export interface PodWorkersOptions {
   getPod(uid: string): Pod | undefined;
   /** The node a pod is bound to, when it is one of ours. */
   nodeContext(nodeName: string): NodeRuntimeContext | undefined;
+  /** Every pod bound to a node (for admission). */
+  podsOnNode(nodeName: string): readonly Pod[];
+  /** A node's allocatable resources (for admission). */
+  allocatable(nodeName: string): Record<string, string> | undefined;
   /** Concurrent syncs (default 16). */
   workers?: number;
   log?: Logger;
@@ -38,6 +46,8 @@ export class PodWorkers {
   private readonly finished = new Set<string>();
   /** Pods handed to the status manager for their final delete. */
   private readonly deleting = new Set<string>();
+  /** Pods admitted to their node (they hold its resources until they end). */
+  private readonly admitted = new Set<string>();
   private readonly log: Logger;
   private running: Promise<void> | undefined;
 
@@ -74,6 +84,7 @@ export class PodWorkers {
       this.delays.cancel(uid);
       this.finished.delete(uid);
       this.deleting.delete(uid);
+      this.admitted.delete(uid);
       statusManager.forget(uid);
       await runtime.removePod(uid);
       return;
@@ -112,16 +123,78 @@ export class PodWorkers {
     if (apiTerminal) {
       // The server has the final status: nothing runs any more.
       this.finished.add(uid);
+      this.admitted.delete(uid);
       await runtime.removePod(uid);
       return;
     }
     if (this.finished.has(uid)) return;
+    if (!this.admitted.has(uid) && !this.admit(pod, uid, node.nodeName)) return;
+
+    // spec.activeDeadlineSeconds, counted from the pod's start on the node.
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    const startedAt = parseTime(pod.status?.startTime);
+    if (deadline !== undefined && startedAt !== undefined) {
+      const left = startedAt + deadline * 1000 - Date.now();
+      if (left <= 0) {
+        podSyncs.inc({ kind: 'deadline' });
+        const result = await runtime.killPod(pod, pod.spec?.terminationGracePeriodSeconds ?? 30, node);
+        if (!result.done) {
+          this.delays.scheduleAfter(uid, result.requeueAfterMs ?? 1000);
+          return;
+        }
+        const status = computePodStatus({
+          pod,
+          runtime: result.status,
+          hostIP: node.hostIP,
+          podIsTerminal: true,
+        });
+        status.phase = 'Failed';
+        status.reason = DEADLINE_EXCEEDED_REASON;
+        status.message = DEADLINE_EXCEEDED_MESSAGE;
+        this.finished.add(uid);
+        this.admitted.delete(uid);
+        statusManager.setPodStatus(pod, status);
+        return;
+      }
+      this.delays.scheduleAfter(uid, left);
+    }
 
     podSyncs.inc({ kind: 'sync' });
     const result = await runtime.syncPod(pod, node);
     const status = computePodStatus({ pod, runtime: result.status, hostIP: node.hostIP });
     statusManager.setPodStatus(pod, status);
-    if (isTerminalPhase(status.phase)) this.finished.add(uid);
-    else if (result.requeueAfterMs !== undefined) this.delays.scheduleAfter(uid, result.requeueAfterMs);
+    if (isTerminalPhase(status.phase)) {
+      this.finished.add(uid);
+      this.admitted.delete(uid);
+    } else if (result.requeueAfterMs !== undefined) this.delays.scheduleAfter(uid, result.requeueAfterMs);
+  }
+
+  /** Admits a new pod if it fits on its node; rejects it (phase Failed) otherwise. */
+  private admit(pod: Pod, uid: string, nodeName: string): boolean {
+    const allocatable = this.opts.allocatable(nodeName);
+    if (!podHasStarted(pod) && allocatable) {
+      const others = this.opts
+        .podsOnNode(nodeName)
+        .filter(
+          (o) => o.metadata.uid !== uid && (this.admitted.has(o.metadata.uid ?? '') || podHasStarted(o)),
+        );
+      const result = admitPod(pod, others, allocatable);
+      if (!result.admit) {
+        podSyncs.inc({ kind: 'reject' });
+        this.log.info('pod rejected by admission', {
+          pod: `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`,
+          reason: result.reason,
+          message: result.message,
+        });
+        this.finished.add(uid);
+        this.opts.statusManager.setPodStatus(
+          pod,
+          rejectedStatus(pod, result.reason ?? 'UnexpectedAdmissionError', result.message ?? ''),
+        );
+        return false;
+      }
+    }
+    this.admitted.add(uid);
+    return true;
   }
 }

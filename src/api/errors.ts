@@ -155,10 +155,26 @@ export function notAcceptable(message: string): StatusError {
   return failure(406, 'NotAcceptable', message);
 }
 
-export function unsupportedMediaType(contentType: string): StatusError {
-  return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`, {
-    causes: [{ reason: 'UnsupportedMediaType', message: contentType }],
-  });
+const DEFAULT_ACCEPTED_MEDIA_TYPES = [
+  'application/json',
+  'application/yaml',
+  'application/apply-patch+yaml',
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
+
+/** 415; `accepted` lists what the endpoint takes (custom resources take no strategic merge patch). */
+export function unsupportedMediaType(
+  contentType: string,
+  accepted: readonly string[] = DEFAULT_ACCEPTED_MEDIA_TYPES,
+): StatusError {
+  return failure(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+    { causes: [{ reason: 'UnsupportedMediaType', message: contentType }] },
+  );
 }
 
 export function requestEntityTooLarge(limitBytes: number): StatusError {

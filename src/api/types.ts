@@ -63,6 +63,11 @@ export interface Strategy {
   /** Before an update through the status subresource. */
   prepareForStatusUpdate?(obj: KubeObject, old: KubeObject): void;
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /**
+   * When a deletion starts (the object has no deletionTimestamp yet): add finalizers or conditions
+   * to the copy that is about to be written (a CRD adds its cleanup finalizer, as upstream's does).
+   */
+  prepareForDelete?(obj: KubeObject): void;
   /** Graceful deletion (pods): the grace period to use, or undefined to delete at once. */
   gracePeriodSeconds?(obj: KubeObject, requested: number | undefined): number | undefined;
 }

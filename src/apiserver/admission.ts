@@ -29,6 +29,20 @@ export interface AdmissionPlugin {
   admit?(req: AdmissionRequest): void | Promise<void>;
   /** Validating phase. */
   validate?(req: AdmissionRequest): void | Promise<void>;
+  /**
+   * After the write reached storage (never for dry runs); `removed` when the object is gone.
+   * Must not throw: the client already has its answer.
+   */
+  committed?(req: AdmissionRequest, outcome: { readonly removed: boolean }): void;
+}
+
+export function notifyCommitted(
+  plugins: readonly AdmissionPlugin[],
+  req: AdmissionRequest,
+  removed: boolean,
+): void {
+  if (req.dryRun) return;
+  for (const p of plugins) p.committed?.(req, { removed });
 }
 
 export async function runAdmission(

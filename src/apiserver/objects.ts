@@ -121,3 +121,13 @@ export function pathSegmentProblems(name: string): string[] {
   for (const bad of ['/', '%']) if (name.includes(bad)) out.push(`may not contain '${bad}'`);
   return out;
 }
+
+/** Go's omitempty on ObjectMeta: empty label, annotation, finalizer and owner lists are not kept. */
+export function dropEmptyMetadata(meta: KubeObject['metadata']): void {
+  const m = meta as Record<string, unknown>;
+  for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields']) {
+    const v = m[key];
+    if (v === null || (Array.isArray(v) && v.length === 0)) delete m[key];
+    else if (isPlainObject(v) && Object.keys(v).length === 0) delete m[key];
+  }
+}

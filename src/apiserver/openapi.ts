@@ -7,6 +7,7 @@ import type { Schema, SchemaRegistry } from '../api/schema.js';
 import type { ResourceDescription } from '../api/types.js';
 import { verbsOf, type ResourceRegistry } from './resource-registry.js';
 import type { CachedDoc } from './discovery.js';
+import { supportsStrategicMerge } from './patch/index.js';
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const STATUS_REF = `${META}.Status`;
@@ -181,6 +182,8 @@ interface Operation {
   readonly params: readonly Param[];
   readonly bodyRef?: string;
   readonly patch?: boolean;
+  /** The patch content types accepted (all of PATCH_TYPES when absent). */
+  readonly patchTypes?: readonly string[];
   readonly responseRef: string;
   readonly gvk: { group: string; version: string; kind: string };
 }
@@ -192,7 +195,11 @@ interface PathItem {
 }
 
 /** Every path and operation a description serves (the facts; v2 and v3 render them differently). */
-function pathsOf(d: ResourceDescription): PathItem[] {
+function pathsOf(d: ResourceDescription, schemas: SchemaRegistry): PathItem[] {
+  // Custom resources do not take strategic merge patches, and kubectl reads that from here.
+  const patchTypes = supportsStrategicMerge(d.schemaRef, schemas)
+    ? PATCH_TYPES
+    : PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json');
   const verbs = new Set<string>(verbsOf(d));
   const root = d.group === '' ? `/api/${d.version}` : `/apis/${d.group}/${d.version}`;
   const gvk = { group: d.group, version: d.version, kind: d.kind };
@@ -270,6 +277,7 @@ function pathsOf(d: ResourceDescription): PathItem[] {
       params: [...WRITE_PARAMS, P.force],
       bodyRef: PATCH_REF,
       patch: true,
+      patchTypes,
       responseRef: d.schemaRef,
       gvk,
     });
@@ -474,7 +482,8 @@ function v3Operation(op: Operation, ref: (n: string) => string): Json {
   if (op.params.length) out.parameters = op.params.map(v3Param);
   if (op.bodyRef) {
     const content: Json = {};
-    for (const t of op.patch ? PATCH_TYPES : ['*/*']) content[t] = { schema: { $ref: ref(op.bodyRef) } };
+    for (const t of op.patch ? (op.patchTypes ?? PATCH_TYPES) : ['*/*'])
+      content[t] = { schema: { $ref: ref(op.bodyRef) } };
     out.requestBody = { content, required: op.method !== 'delete' };
   }
   if (op.method === 'post')
@@ -497,7 +506,7 @@ function v2Operation(op: Operation): Json {
   params.push(...op.params.map(v2Param));
   const out: Json = {
     description: op.description,
-    consumes: op.patch ? PATCH_TYPES : ['*/*'],
+    consumes: op.patch ? (op.patchTypes ?? PATCH_TYPES) : ['*/*'],
     produces: OUTPUT_TYPES,
     schemes: ['https'],
     tags: [op.id],
@@ -563,7 +572,7 @@ export class OpenApiCache {
     const ref = (n: string): string => `#/components/schemas/${n}`;
     const paths: Json = {};
     for (const d of resources)
-      for (const item of pathsOf(d)) {
+      for (const item of pathsOf(d, this.schemas)) {
         const entry: Json = { parameters: item.params.map(v3Param) };
         for (const op of item.ops) entry[op.method] = v3Operation(op, ref);
         paths[item.path] = entry;
@@ -611,7 +620,7 @@ export class OpenApiCache {
     const resources = this.registry.all();
     const paths: Json = {};
     for (const d of resources)
-      for (const item of pathsOf(d)) {
+      for (const item of pathsOf(d, this.schemas)) {
         const entry: Json = { parameters: item.params.map(v2Param) };
         for (const op of item.ops) entry[op.method] = v2Operation(op);
         paths[item.path] = entry;

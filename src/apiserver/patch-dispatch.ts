@@ -52,7 +52,11 @@ export function applyPatchBody(
       break;
     case 'strategic':
       if (!supportsStrategicMerge(ctx.schemaRef, ctx.schemas))
-        throw unsupportedMediaType('application/strategic-merge-patch+json');
+        throw unsupportedMediaType('application/strategic-merge-patch+json', [
+          'application/json-patch+json',
+          'application/merge-patch+json',
+          'application/apply-patch+yaml',
+        ]);
       if (!isPlainObject(patch)) throw badRequest('the body of the request was not a JSON object');
       out = applyStrategicMergePatch(doc, patch as JsonObject, ctx);
       break;

@@ -28,11 +28,18 @@ import {
   CompactedError,
   ConflictError,
   FutureRevisionError,
+  InvalidInputError,
   KeyExistsError,
   KeyNotFoundError,
 } from '../storage/errors.js';
 import type { KeyValue, Store } from '../storage/types.js';
-import { runAdmission, runValidation, type AdmissionPlugin, type AdmissionRequest } from './admission.js';
+import {
+  notifyCommitted,
+  runAdmission,
+  runValidation,
+  type AdmissionPlugin,
+  type AdmissionRequest,
+} from './admission.js';
 import { decodeJson, decodeObjectBody, decodeYaml, type ParsedBody } from './body.js';
 import { protoNameOfSchemaRef } from './protobuf/decode.js';
 import {
@@ -48,6 +55,7 @@ import {
 } from './list-options.js';
 import {
   cloneObject,
+  dropEmptyMetadata,
   encodeForStorage,
   generateName,
   getPath,
@@ -81,6 +89,7 @@ import {
   type NegotiatedOutput,
 } from './table.js';
 import { pruneUnknownFields } from './unknown-fields.js';
+import { typeMismatch } from './type-check.js';
 import { bindPod, evictPod, type PodStorage } from './pod-subresources.js';
 import { WatchCache } from './watch-cache.js';
 import { serveWatch } from './watch.js';
@@ -147,6 +156,8 @@ export function mapStorageError(err: unknown, desc: ResourceDescription, name: s
   if (err instanceof KeyExistsError) return alreadyExists(qr, name);
   if (err instanceof KeyNotFoundError) return notFound(qr, name);
   if (err instanceof ConflictError) return conflict(qr, name, OPTIMISTIC_LOCK_MESSAGE);
+  if (err instanceof InvalidInputError) return notFound(qr, name);
+  if (err instanceof InvalidInputError) return notFound(qr, name);
   if (err instanceof CompactedError)
     return gone(`too old resource version: ${err.requested} (${err.compacted})`);
   if (err instanceof FutureRevisionError)
@@ -540,6 +551,11 @@ export class RestHandler {
         `${expectKind} in version "${parseApiVersion(expectApiVersion).version}" cannot be handled as a ${expectKind}: metadata must be an object`,
       );
     const warnings: string[] = [];
+    const mismatch = typeMismatch(obj, schemaRef, this.deps.schemas);
+    if (mismatch)
+      throw badRequest(
+        `${expectKind} in version "${parseApiVersion(expectApiVersion).version}" cannot be handled as a ${expectKind}: ${mismatch}`,
+      );
     const unknown = pruneUnknownFields(obj, schemaRef, this.deps.schemas);
     if (fv !== 'Ignore') {
       const problems = [
@@ -672,13 +688,20 @@ export class RestHandler {
     st?.default?.(obj);
     const name = meta.name ?? '';
     await this.checkNamespace(desc, meta.namespace ?? '', name);
+    // Upstream records the managed fields before mutating admission and the create strategy:
+    // what admission adds (a token volume, a priority) is nobody's.
+    const managed = track ? this.trackManagedFields(r, undefined, cloneObject(obj)).metadata.managedFields : undefined;
     const adm = this.admissionRequest(r, 'CREATE', name, obj, undefined, dryRun);
     await runAdmission(this.deps.admission, adm);
     st?.prepareForCreate?.(obj);
+    dropEmptyMetadata(obj.metadata);
     const errs = [...this.validateMeta(desc, obj), ...(st?.validate?.(obj) ?? [])];
     if (errs.length) throw invalid(desc.kind, desc.group, obj.metadata.name ?? '', errs);
     await runValidation(this.deps.admission, adm);
-    if (track) obj = this.trackManagedFields(r, undefined, obj);
+    if (track) {
+      if (managed?.length) obj.metadata.managedFields = managed;
+      else delete obj.metadata.managedFields;
+    }
     await this.deps.allocators[`${desc.group}/${desc.kind}`]?.beforeCreate(obj, dryRun);
     if (dryRun) return this.render(r, 201, obj, undefined, deprecation(desc));
     const storageObj = toStorage(desc, obj);
@@ -688,6 +711,7 @@ export class RestHandler {
         const value = encodeForStorage(storageObj);
         const kv = await this.deps.store.create(key, value);
         obj.metadata.resourceVersion = String(kv.modRevision);
+        notifyCommitted(this.deps.admission, { ...adm, name: obj.metadata.name!, object: obj }, false);
         return this.render(r, 201, obj, kv, deprecation(desc));
       } catch (err) {
         if (err instanceof KeyExistsError && generated && attempt < GENERATE_NAME_RETRIES) {
@@ -785,8 +809,10 @@ export class RestHandler {
       if (dryRun) return this.render(r, 200, next, undefined, deprecation(desc));
       const key = this.key(desc, info.namespace, info.name);
       try {
+        const committed = this.admissionRequest(r, 'UPDATE', info.name, next, current, false);
         if (finalizing) {
           await this.deps.store.delete(key, kv.modRevision);
+          notifyCommitted(this.deps.admission, committed, true);
           return this.render(r, 200, next, undefined, deprecation(desc));
         }
         const stored = await this.deps.store.update(
@@ -795,6 +821,7 @@ export class RestHandler {
           kv.modRevision,
         );
         next.metadata.resourceVersion = String(stored.modRevision);
+        notifyCommitted(this.deps.admission, committed, false);
         return this.render(r, 200, next, stored, deprecation(desc));
       } catch (err) {
         if (err instanceof ConflictError && !wantRv) continue;
@@ -843,9 +870,11 @@ export class RestHandler {
     delete m.selfLink;
     if (c.generation !== undefined) {
       m.generation = c.generation;
-      if (info.subresource === '' && specChanged(next, current)) m.generation = c.generation + 1;
+      if ((info.subresource === '' || info.subresource === 'scale') && specChanged(next, current))
+        m.generation = c.generation + 1;
     } else delete m.generation;
     m.resourceVersion = c.resourceVersion;
+    dropEmptyMetadata(m);
     const errs = [...this.validateMeta(desc, next)];
     if (info.subresource === 'status') errs.push(...(st?.validateStatusUpdate?.(next, current) ?? []));
     else if (info.subresource === '')
@@ -887,6 +916,12 @@ export class RestHandler {
           parsed.value,
           isScale ? 'io.k8s.api.autoscaling.v1.Scale' : desc.schemaRef,
         );
+        const mismatch = typeMismatch(
+          patched,
+          isScale ? 'io.k8s.api.autoscaling.v1.Scale' : desc.schemaRef,
+          this.deps.schemas,
+        );
+        if (mismatch) throw badRequest(mismatch);
         const unknown = pruneUnknownFields(
           patched,
           isScale ? 'io.k8s.api.autoscaling.v1.Scale' : desc.schemaRef,
@@ -1189,6 +1224,7 @@ export class RestHandler {
       await runValidation(this.deps.admission, adm);
 
       const next = cloneObject(current);
+      if (!current.metadata.deletionTimestamp && !opts.dryRun) desc.strategy?.prepareForDelete?.(next);
       const m = next.metadata;
       const finalizers = new Set(m.finalizers ?? []);
       const policy =
@@ -1250,6 +1286,7 @@ export class RestHandler {
             kv.modRevision,
           );
           next.metadata.resourceVersion = String(stored.modRevision);
+          notifyCommitted(this.deps.admission, adm, false);
           return { obj: next, deleted: false };
         } catch (err) {
           if ((err instanceof ConflictError || err instanceof KeyNotFoundError) && !pre?.resourceVersion)
@@ -1261,6 +1298,7 @@ export class RestHandler {
       try {
         const res = await this.deps.store.delete(key, kv.modRevision);
         current.metadata.resourceVersion = String(res.revision);
+        notifyCommitted(this.deps.admission, adm, true);
         return { obj: current, deleted: true };
       } catch (err) {
         if (err instanceof ConflictError && !pre?.resourceVersion) continue;

@@ -28,11 +28,20 @@ import {
   type UserInfo,
 } from './request-info.js';
 import { ResourceRegistry } from './resource-registry.js';
+import {
+  hasImpersonation,
+  impersonatedUser,
+  ImpersonationDenied,
+  ImpersonationMalformed,
+  stripImpersonationHeaders,
+} from './impersonation.js';
 import { notFoundResource, RestHandler, type Reply } from './rest.js';
 import { parseAccept } from './table.js';
 import { WatchCache } from './watch-cache.js';
 import { defaultCreateHandlers, type CreateHandler } from './reviews.js';
 import { DEFAULT_SERVICE_CIDR, ServiceAllocator, type Allocator } from './service-allocator.js';
+import { CrdController } from './crd/controller.js';
+import { addServedVersionDefinitions } from '../api/kinds/served-version-schemas.js';
 
 const log = createLogger('apiserver');
 const requestCounter = metrics.counter(
@@ -76,7 +85,10 @@ export interface ApiServerOptions {
   authenticate?(req: IncomingMessage): Promise<UserInfo | undefined>;
   /** May this user do this? Absent: everything is allowed. Not asked for health and version endpoints. */
   authorize?(attrs: RequestAttributes): Promise<AuthorizationDecision>;
-  readonly admission?: readonly AdmissionPlugin[];
+  /** Admission plugins, or a factory given the store and the live resource registry. */
+  readonly admission?:
+    | readonly AdmissionPlugin[]
+    | ((ctx: { readonly store: Store; readonly registry: ResourceRegistry }) => readonly AdmissionPlugin[]);
   /** Service CIDR; the `kubernetes` Service gets its first address. Default 10.96.0.0/12. */
   readonly serviceClusterIPRange?: string;
   /** Node ports for NodePort and LoadBalancer Services; default [30000, 32767]. */
@@ -123,8 +135,22 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-function warningHeader(text: string): string {
-  return `299 - "${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * A Warning header value as upstream writes it: the text Go-quoted (non-printable characters
+ * escaped), sent as UTF-8 bytes (Node writes header strings as latin1, one byte per char).
+ */
+export function warningHeader(text: string): string {
+  let quoted = '';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '\\') quoted += '\\\\';
+    else if (ch === '"') quoted += '\\"';
+    else if (cp < 0x20 || cp === 0x7f) quoted += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (/[\p{C}\p{Zl}\p{Zp}]/u.test(ch) || (cp > 0x7f && /\p{Zs}/u.test(ch)))
+      quoted += cp > 0xffff ? `\\U${cp.toString(16).padStart(8, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+    else quoted += ch;
+  }
+  return Buffer.from(`299 - "${quoted}"`, 'utf8').toString('latin1');
 }
 
 function statusBody(err: StatusError): Status {
@@ -194,7 +220,10 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     store: opts.store,
     registry,
     schemas: opts.schemas,
-    admission: opts.admission ?? [],
+    admission:
+      typeof opts.admission === 'function'
+        ? opts.admission({ store: opts.store, registry })
+        : (opts.admission ?? []),
     watchCache,
     bookmarkIntervalMs: opts.watchBookmarkIntervalMs ?? 60_000,
     watchBufferLimitBytes: opts.watchBufferLimitBytes ?? 16 * 1024 * 1024,
@@ -402,6 +431,23 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     try {
       let user: UserInfo = ANONYMOUS_USER;
       if (opts.authenticate) user = (await opts.authenticate(req)) ?? ANONYMOUS_USER;
+      if (hasImpersonation(req)) {
+        const decide = opts.authorize
+          ? opts.authorize.bind(opts)
+          : () => Promise.resolve<AuthorizationDecision>({ allowed: true });
+        try {
+          user = await impersonatedUser(req, user, decide);
+        } catch (err) {
+          if (err instanceof ImpersonationDenied) throw forbiddenFor(err.attributes, err.reason);
+          if (err instanceof ImpersonationMalformed) {
+            code = 500;
+            send(res, 500, `Internal Server Error: "${req.url ?? ''}": ${err.message}\n`, 'text/plain; charset=utf-8');
+            return;
+          }
+          throw err;
+        }
+        stripImpersonationHeaders(req);
+      }
       if (opts.authorize && !isPublic(path)) {
         const attrs: RequestAttributes = {
           user,
@@ -546,6 +592,13 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const url = `${opts.tls ? 'https' : 'http'}://${urlHost}:${boundPort}`;
 
+  // The old versions served by conversion get schemas of their own (explain, strict validation).
+  addServedVersionDefinitions(opts.schemas);
+  // Serves the kinds CustomResourceDefinitions define, when CRDs themselves are served.
+  const crdController = registry.byKind('apiextensions.k8s.io', 'CustomResourceDefinition', 'v1')
+    ? new CrdController({ store: opts.store, registry, schemas: opts.schemas })
+    : undefined;
+
   const api: ApiServer = {
     url,
     port: boundPort,
@@ -556,6 +609,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     addSubresource: (e) => discovery.addSubresource(e),
     invalidateOpenApi: () => openapi.invalidate(),
     close: async () => {
+      crdController?.stop();
       watchCache.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -575,6 +629,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         kubernetesServiceIP: firstServiceIP(serviceCidr),
       });
     }
+    await crdController?.start();
     if (opts.postStart) await opts.postStart(api);
   } catch (err) {
     await api.close();
@@ -611,11 +666,7 @@ function forbiddenFor(a: RequestAttributes, reason: string | undefined): StatusE
     });
   }
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const scope = a.namespace
-    ? ` in the namespace "${a.namespace}"`
-    : a.name || a.resource === 'namespaces'
-      ? ''
-      : ' at the cluster scope';
+  const scope = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
   const msg = `User "${a.user.name}" cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}"${scope}${suffix}`;
   return forbidden({ group: a.apiGroup, resource: a.resource }, a.name, msg);
 }

@@ -9,8 +9,15 @@ import { builtinResources } from '../api/kinds/index.js';
 import { builtinSchemas } from '../api/schema-registry.js';
 import { createApiServer, type ApiServer } from '../apiserver/server.js';
 import { createIfMissing } from '../apiserver/bootstrap.js';
+import { defaultAdmissionPlugins, systemPriorityClasses } from '../apiserver/admission/index.js';
+import {
+  TOKEN_SUBRESOURCE,
+  tokenReviewHandler,
+  tokenSubresourceHandler,
+} from '../apiserver/token-subresource.js';
 import { storageKey, storagePrefix } from '../apiserver/resource-registry.js';
 import {
+  aggregateClusterRoles,
   bootstrapPolicy,
   createClusterAuth,
   type ClusterRole,
@@ -181,11 +188,24 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       serviceClusterIPRange: serviceCidr,
       authenticate: (req) => auth.authenticate(req),
       authorize: (attrs) => auth.authorize(attrs),
+      admission: (ctx) => defaultAdmissionPlugins(ctx),
+      createHandlers: {
+        'authentication.k8s.io/TokenReview': tokenReviewHandler(auth.authenticator, auth.apiAudiences),
+      },
+      subresourceHandler: tokenSubresourceHandler({
+        store,
+        tokenRequest: (sa, req) => auth.tokenRequest(sa, req),
+      }),
+      extraSubresources: [TOKEN_SUBRESOURCE],
     });
     stops.push(() => apiServer.close());
 
     // Upstream's default roles and bindings, and the Secret behind the node token.
     const policy = bootstrapPolicy();
+    // Until a clusterrole-aggregation controller runs, the aggregated roles (admin, edit, view)
+    // start with the rules it would give them.
+    const aggregated = new Map(aggregateClusterRoles(policy.clusterRoles).map((r) => [r.metadata.name, r]));
+    policy.clusterRoles = policy.clusterRoles.map((r) => aggregated.get(r.metadata.name) ?? r);
     const policyObjects: [string, KubeObject[]][] = [
       ['ClusterRole', policy.clusterRoles as unknown as KubeObject[]],
       ['ClusterRoleBinding', policy.clusterRoleBindings as unknown as KubeObject[]],
@@ -195,6 +215,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     for (const [kind, objects] of policyObjects)
       for (const obj of objects)
         await createIfMissing(store, describe(kind, rbacGroup), structuredClone(obj));
+    for (const pc of systemPriorityClasses())
+      await createIfMissing(store, describe('PriorityClass', 'scheduling.k8s.io'), pc);
     await createIfMissing(
       store,
       secretDesc,

@@ -28,12 +28,20 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolveRun) => {
     const child = execFile(
       cmd,
       args,
-      { env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        env: { ...process.env, ...opts.env },
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolveRun({ code, stdout, stderr });
@@ -44,7 +52,10 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
-export function runK8ts(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runK8ts(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return run(process.execPath, [K8TS_BIN, ...args], opts);
 }
 
@@ -54,9 +65,15 @@ export interface TestServer {
   readonly url: string;
   readonly kubeconfig: string;
   readonly output: () => string;
-  kubectl(args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
+  kubectl(
+    args: string[],
+    opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  ): Promise<RunResult>;
   /** kubectl that must succeed: returns stdout, throws with stderr otherwise. */
-  kubectlOk(args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<string>;
+  kubectlOk(
+    args: string[],
+    opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  ): Promise<string>;
   stop(opts?: { keepData?: boolean; signal?: NodeJS.Signals }): Promise<void>;
 }
 
@@ -69,7 +86,18 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
   const port = await freePort();
-  const args = [K8TS_BIN, 'server', '--data-dir', dataDir, '--https-port', String(port), '--bind-address', '127.0.0.1', '--disable-agent', ...(opts.extraArgs ?? [])];
+  const args = [
+    K8TS_BIN,
+    'server',
+    '--data-dir',
+    dataDir,
+    '--https-port',
+    String(port),
+    '--bind-address',
+    '127.0.0.1',
+    '--disable-agent',
+    ...(opts.extraArgs ?? []),
+  ];
   const child: ChildProcess = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'info' },
@@ -85,7 +113,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     if (existsSync(kubeconfig)) {
-      const r = await run('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], { timeoutMs: 5000 });
+      const r = await run('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], {
+        timeoutMs: 5000,
+      });
       if (r.code === 0 && r.stdout.trim() === 'ok') {
         ready = true;
         break;
@@ -99,8 +129,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     throw new Error(`k8ts server did not become ready:\n${output}`);
   }
 
-  const kubectl = (kargs: string[], kopts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) =>
-    run('kubectl', ['--kubeconfig', kubeconfig, ...kargs], kopts);
+  const kubectl = (
+    kargs: string[],
+    kopts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ) => run('kubectl', ['--kubeconfig', kubeconfig, ...kargs], kopts);
   return {
     dataDir,
     port,
@@ -110,7 +142,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     kubectl,
     async kubectlOk(kargs, kopts) {
       const r = await kubectl(kargs, kopts);
-      if (r.code !== 0) throw new Error(`kubectl ${kargs.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+      if (r.code !== 0)
+        throw new Error(`kubectl ${kargs.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
       return r.stdout;
     },
     async stop(sopts = {}) {

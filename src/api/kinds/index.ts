@@ -11,6 +11,7 @@ import { clusterRoleResource } from './clusterrole.js';
 import { clusterRoleBindingResource } from './clusterrolebinding.js';
 import { componentStatusResource } from './componentstatus.js';
 import { configMapResource } from './configmap.js';
+import { customResourceDefinitionResource } from './custom-resource-definition.js';
 import { eventResource } from './event.js';
 import { eventsV1EventResource } from './events-v1.js';
 import { leaseResource } from './lease.js';
@@ -40,6 +41,7 @@ export const platformResources: readonly ResourceDescription[] = [
   localSubjectAccessReviewResource,
   tokenReviewResource,
   selfSubjectReviewResource,
+  customResourceDefinitionResource,
 ];
 
 /** Everything built in: the platform kinds above and the workload kinds of ./workloads.ts. */

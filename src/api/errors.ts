@@ -88,7 +88,15 @@ export class StatusError extends Error {
 }
 
 function failure(code: number, reason: StatusReason, message: string, details?: StatusDetails): StatusError {
-  const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+  const status: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  };
   if (details) status.details = details;
   return new StatusError(status);
 }
@@ -117,11 +125,16 @@ export function alreadyExists(r: QualifiedResource, name: string): StatusError {
 }
 
 export function conflict(r: QualifiedResource, name: string, cause: string): StatusError {
-  return failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(r)} "${name}": ${cause}`, {
-    name,
-    group: r.group,
-    kind: r.resource,
-  });
+  return failure(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedName(r)} "${name}": ${cause}`,
+    {
+      name,
+      group: r.group,
+      kind: r.resource,
+    },
+  );
 }
 
 export const OPTIMISTIC_LOCK_MESSAGE =
@@ -141,14 +154,23 @@ export function unauthorized(message = 'Unauthorized'): StatusError {
 
 export function forbidden(r: QualifiedResource, name: string, reason: string): StatusError {
   const what = name === '' ? qualifiedName(r) : `${qualifiedName(r)} "${name}"`;
-  return failure(403, 'Forbidden', `${what} is forbidden: ${reason}`, { name, group: r.group, kind: r.resource });
-}
-
-export function methodNotSupported(r: QualifiedResource, action: string): StatusError {
-  return failure(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualifiedName(r)}"`, {
+  return failure(403, 'Forbidden', `${what} is forbidden: ${reason}`, {
+    name,
     group: r.group,
     kind: r.resource,
   });
+}
+
+export function methodNotSupported(r: QualifiedResource, action: string): StatusError {
+  return failure(
+    405,
+    'MethodNotAllowed',
+    `${action} is not supported on resources of kind "${qualifiedName(r)}"`,
+    {
+      group: r.group,
+      kind: r.resource,
+    },
+  );
 }
 
 export function notAcceptable(message: string): StatusError {
@@ -196,16 +218,25 @@ export function tooManyRequests(message: string, retryAfterSeconds: number): Sta
   return failure(429, 'TooManyRequests', message, { retryAfterSeconds });
 }
 
+/**
+ * A label map as a bad value: upstream prints it with Go's %#v, `map[string]string{"app":"nginx"}`,
+ * which is what kubectl users see in selector-mismatch errors.
+ */
+export class GoStringMap {
+  constructor(readonly map: Readonly<Record<string, string>>) {}
+  toString(): string {
+    const entries = Object.entries(this.map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `map[string]string{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
+  }
+}
+
 /** Formats a bad value the way upstream's field.Error does (strings quoted, numbers bare). */
 export function formatBadValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  // Go's %#v of a map[string]string, which is what upstream prints for label maps.
-  if (typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string')) {
-    const entries = Object.entries(value as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `map[string]string{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
-  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  if (value instanceof GoStringMap) return value.toString();
   return JSON.stringify(value);
 }
 
@@ -273,8 +304,16 @@ export const fieldErr = {
     supported,
   }),
   forbidden: (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, detail }),
-  duplicate: (field: string, badValue: unknown): FieldError => ({ type: 'FieldValueDuplicate', field, badValue }),
-  notFound: (field: string, badValue: unknown): FieldError => ({ type: 'FieldValueNotFound', field, badValue }),
+  duplicate: (field: string, badValue: unknown): FieldError => ({
+    type: 'FieldValueDuplicate',
+    field,
+    badValue,
+  }),
+  notFound: (field: string, badValue: unknown): FieldError => ({
+    type: 'FieldValueNotFound',
+    field,
+    badValue,
+  }),
   tooLong: (field: string, badValue: unknown, limit: number): FieldError => ({
     type: 'FieldValueTooLong',
     field,

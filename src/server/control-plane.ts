@@ -39,6 +39,7 @@ import type { Store } from '../storage/types.js';
 import { createLogger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
 import { createScheduler } from '../scheduler/scheduler.js';
+import { createControllerManager } from '../controllers/manager.js';
 import { K8TS_VERSION } from '../version.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -217,6 +218,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         await createIfMissing(store, describe(kind, rbacGroup), structuredClone(obj));
     for (const pc of systemPriorityClasses())
       await createIfMissing(store, describe('PriorityClass', 'scheduling.k8s.io'), pc);
+    // Upstream runs each controller under its own ServiceAccount bound to its system:controller:*
+    // role; k8ts runs them in one client, so that client gets exactly the union of those roles.
+    for (const role of policy.clusterRoles as unknown as KubeObject[]) {
+      const roleName = role.metadata.name ?? '';
+      if (!roleName.startsWith('system:controller:')) continue;
+      await createIfMissing(store, describe('ClusterRoleBinding', rbacGroup), {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `k8ts:controller-manager:${roleName.slice('system:controller:'.length)}` },
+        roleRef: { apiGroup: rbacGroup, kind: 'ClusterRole', name: roleName },
+        subjects: [{ apiGroup: rbacGroup, kind: 'User', name: 'system:kube-controller-manager' }],
+      });
+    }
     await createIfMissing(
       store,
       secretDesc,
@@ -262,6 +276,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       });
       await scheduler.start();
       stops.push(() => scheduler.stop());
+    }
+
+    if (!disabled.has('controller-manager')) {
+      const manager = createControllerManager({
+        client: await componentClient('system:kube-controller-manager'),
+        disable: [...disabled],
+        leaderElection: { identity: `${hostname()}_${randomUUID()}` },
+      });
+      await manager.start();
+      stops.push(() => manager.stop());
     }
 
     log.info('control plane ready', {

@@ -222,7 +222,7 @@ test('ReplicationController defaults selector and labels from the template', () 
   assert.equal(get(stored, 'spec', 'replicas'), 1);
   assert.equal(replicationControllerResource.subresources?.scale?.selectorFor?.(stored), 'app=nginx');
   assert.deepEqual(msgs(obj('v1', 'ReplicationController', { selector: { app: 'other' }, template })), [
-    'spec.template.metadata.labels: Invalid value: {"app":"nginx"}: `selector` does not match template `labels`',
+    'spec.template.metadata.labels: Invalid value: map[string]string{"app":"nginx"}: `selector` does not match template `labels`',
   ]);
   assert.deepEqual(
     cells(replicationControllerResource.tableColumns, {
@@ -384,7 +384,7 @@ test('StatefulSet containers may mount their volumeClaimTemplates; DaemonSet wit
     [],
   );
   assert.deepEqual(msgs(obj('apps/v1', 'DaemonSet', { template })), [
-    'spec.template.metadata.labels: Invalid value: {"app":"nginx"}: `selector` does not match template `labels`',
+    'spec.template.metadata.labels: Invalid value: map[string]string{"app":"nginx"}: `selector` does not match template `labels`',
   ]);
   const deadline = structuredClone(template) as { spec: Record<string, unknown> };
   deadline.spec.activeDeadlineSeconds = 10;

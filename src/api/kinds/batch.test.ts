@@ -72,7 +72,7 @@ test('Job manual selector must match the template labels', () => {
     simulateCreate(job({ manualSelector: true, selector: { matchLabels: { app: 'other' } }, template: t }))
       .messages,
     [
-      'spec.template.metadata.labels: Invalid value: {"app":"pi"}: `selector` does not match template `labels`',
+      'spec.template.metadata.labels: Invalid value: map[string]string{"app":"pi"}: `selector` does not match template `labels`',
     ],
   );
   assert.deepEqual(simulateCreate(job({ manualSelector: true, template: t })).messages, [

@@ -1,6 +1,6 @@
 // What the pod-owning controllers (ReplicaSet, Deployment, DaemonSet, StatefulSet, Job) share:
 // the selector / template checks, immutability, and status handling around create and update.
-import { fieldErr, type FieldError } from '../errors.js';
+import { fieldErr, type FieldError, GoStringMap } from '../errors.js';
 import type { KubeObject } from '../meta.js';
 import type { ScaleDescription, Strategy } from '../types.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from './pod-spec.js';
@@ -40,7 +40,9 @@ export function validateSelectorAndTemplate(
     // the match with the template's labels.
     if (sel !== undefined && sel !== null) validateLabelSelector(sel, 'spec.selector', errs);
     if (!rec(sel) || !selectorMatches(sel, labels))
-      errs.push(fieldErr.invalid('spec.template.metadata.labels', labels, SELECTOR_MISMATCH));
+      errs.push(
+        fieldErr.invalid('spec.template.metadata.labels', new GoStringMap(labels), SELECTOR_MISMATCH),
+      );
     if (rec(sel) && isEmptySelector(sel))
       errs.push(fieldErr.invalid('spec.selector', sel, `empty selector is invalid for ${what}`));
   } else if (sel === undefined || sel === null) {
@@ -55,7 +57,7 @@ export function validateSelectorAndTemplate(
     return;
   }
   if (what !== 'daemonset' && rec(sel) && !isEmptySelector(sel) && !selectorMatches(sel, labels))
-    errs.push(fieldErr.invalid('spec.template.metadata.labels', labels, SELECTOR_MISMATCH));
+    errs.push(fieldErr.invalid('spec.template.metadata.labels', new GoStringMap(labels), SELECTOR_MISMATCH));
   errs.push(
     ...validatePodTemplateSpec(template, 'spec.template', { restartPolicies: ['Always'], extraVolumes }),
   );

@@ -1,6 +1,6 @@
 // batch/v1 Job: defaults, the generated selector and labels, validation and the table.
 import { randomUUID } from 'node:crypto';
-import { fieldErr, type FieldError } from '../errors.js';
+import { fieldErr, type FieldError, GoStringMap } from '../errors.js';
 import type { KubeObject } from '../meta.js';
 import type { ResourceDescription } from '../types.js';
 import { IMMUTABLE, SELECTOR_MISMATCH, validateImmutable } from './controller-common.js';
@@ -167,7 +167,7 @@ export function validateJob(obj: KubeObject, generate = true): FieldError[] {
   else validateLabelSelector(s.selector, 'spec.selector', errs);
   const labels = strMap(rec(rec(s.template)?.metadata)?.labels);
   if (rec(s.selector) && !selectorMatches(s.selector, labels))
-    errs.push(fieldErr.invalid('spec.template.metadata.labels', labels, SELECTOR_MISMATCH));
+    errs.push(fieldErr.invalid('spec.template.metadata.labels', new GoStringMap(labels), SELECTOR_MISMATCH));
   return errs;
 }
 

@@ -1,5 +1,5 @@
 // core/v1 ReplicationController: a map selector, defaulted (with the labels) from the template.
-import { fieldErr, type FieldError } from '../errors.js';
+import { fieldErr, type FieldError, GoStringMap } from '../errors.js';
 import type { KubeObject } from '../meta.js';
 import type { ResourceDescription } from '../types.js';
 import { SELECTOR_MISMATCH, statusStrategy, validateReplicas } from './controller-common.js';
@@ -48,7 +48,7 @@ export function validateReplicationController(obj: KubeObject): FieldError[] {
   }
   const labels = strMap(rec(template.metadata)?.labels);
   if (Object.keys(selector).length > 0 && !Object.entries(selector).every(([k, v]) => labels[k] === v))
-    errs.push(fieldErr.invalid('spec.template.metadata.labels', labels, SELECTOR_MISMATCH));
+    errs.push(fieldErr.invalid('spec.template.metadata.labels', new GoStringMap(labels), SELECTOR_MISMATCH));
   errs.push(...validatePodTemplateSpec(template, 'spec.template', { restartPolicies: ['Always'] }));
   const ts = rec(template.spec);
   if (ts && ts.activeDeadlineSeconds !== undefined && ts.activeDeadlineSeconds !== null)

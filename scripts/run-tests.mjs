@@ -45,6 +45,10 @@ const result = spawnSync(
   [
     '--test',
     '--test-concurrency=2',
+    // A test that hangs fails on its own instead of holding up the run; a file whose tests are done
+    // exits even if something left a handle open (the leak tests check handles explicitly).
+    '--test-timeout=180000',
+    '--test-force-exit',
     '--enable-source-maps',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',

@@ -23,8 +23,10 @@ before(async () => {
     authorize: (attrs): Promise<AuthorizationDecision> => {
       if (attrs.verb === 'impersonate') asked.push(attrs);
       // alice may impersonate users and groups, but not the ServiceAccount "secret-keeper".
-      if (attrs.verb === 'impersonate' && attrs.name === 'secret-keeper') return Promise.resolve({ allowed: false });
-      if (attrs.user.name === 'bob' && attrs.resource === 'secrets') return Promise.resolve({ allowed: false });
+      if (attrs.verb === 'impersonate' && attrs.name === 'secret-keeper')
+        return Promise.resolve({ allowed: false });
+      if (attrs.user.name === 'bob' && attrs.resource === 'secrets')
+        return Promise.resolve({ allowed: false });
       return Promise.resolve({ allowed: true });
     },
     createHandlers: {
@@ -32,7 +34,9 @@ before(async () => {
         {
           authenticateToken: (token) => {
             const user = tokens.get(token);
-            return Promise.resolve(user ? { ok: true as const, user } : { ok: false as const, error: 'invalid token' });
+            return Promise.resolve(
+              user ? { ok: true as const, user } : { ok: false as const, error: 'invalid token' },
+            );
           },
         },
         ['https://kubernetes.default.svc.cluster.local'],
@@ -43,7 +47,10 @@ before(async () => {
         store: t.store,
         tokenRequest: (sa, request) => {
           const token = `tok-${sa.metadata.name}-${tokens.size}`;
-          tokens.set(token, { name: `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`, groups: [] });
+          tokens.set(token, {
+            name: `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
+            groups: [],
+          });
           return Promise.resolve({
             apiVersion: 'authentication.k8s.io/v1',
             kind: 'TokenRequest',
@@ -78,7 +85,9 @@ test('impersonating a user, groups and extras checks each with the impersonate v
     ['/users//bob', '/groups//devs', 'authentication.k8s.io/userextras/scopes/view'],
   );
   // The impersonated user is the one authorized for the request itself.
-  const denied = await t.request('GET', '/api/v1/namespaces/default/secrets', undefined, { 'Impersonate-User': 'bob' });
+  const denied = await t.request('GET', '/api/v1/namespaces/default/secrets', undefined, {
+    'Impersonate-User': 'bob',
+  });
   assert.equal(denied.status, 403);
 });
 
@@ -91,7 +100,9 @@ test('a ServiceAccount gets its groups; a denied impersonation is 403 with upstr
     'system:serviceaccounts:ns1',
     'system:authenticated',
   ]);
-  const no = await t.request('GET', '/api/v1/pods', undefined, { 'Impersonate-User': 'system:serviceaccount:ns1:secret-keeper' });
+  const no = await t.request('GET', '/api/v1/pods', undefined, {
+    'Impersonate-User': 'system:serviceaccount:ns1:secret-keeper',
+  });
   assert.equal(no.status, 403);
   assert.equal(
     no.json.message,
@@ -109,7 +120,11 @@ test('serviceaccounts/token issues a token that TokenReview recognises', async (
   });
   assert.equal(missing.status, 404);
   assert.equal(missing.json.message, 'serviceaccounts "nobody" not found');
-  assert.equal((await t.request('POST', '/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'bot' } })).status, 201);
+  assert.equal(
+    (await t.request('POST', '/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'bot' } }))
+      .status,
+    201,
+  );
   const issued = await t.request('POST', '/api/v1/namespaces/default/serviceaccounts/bot/token', {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',
@@ -133,17 +148,24 @@ test('serviceaccounts/token issues a token that TokenReview recognises', async (
     user: { username: 'system:serviceaccount:default:bot' },
     audiences: ['https://kubernetes.default.svc.cluster.local'],
   });
-  const bad = await t.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { spec: { token: 'nope' } });
+  const bad = await t.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+    spec: { token: 'nope' },
+  });
   assert.deepEqual(bad.json.status, { user: {}, error: 'invalid token' });
   const empty = await t.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { spec: {} });
   assert.equal(empty.status, 400);
   // Discovery lists the subresource.
   const disc = await t.request('GET', '/api/v1');
-  const res = (disc.json.resources as { name: string; kind: string; group?: string }[]).find((r) => r.name === 'serviceaccounts/token');
+  const res = (disc.json.resources as { name: string; kind: string; group?: string }[]).find(
+    (r) => r.name === 'serviceaccounts/token',
+  );
   assert.deepEqual([res?.kind, res?.group], ['TokenRequest', 'authentication.k8s.io']);
 });
 
 test('warning headers are Go-quoted UTF-8', () => {
   assert.equal(warningHeader('unknown field "x"'), '299 - "unknown field \\"x\\""');
-  assert.equal(Buffer.from(warningHeader('é\u0000\u202e'), 'latin1').toString('utf8'), '299 - "é\\x00\\u202e"');
+  assert.equal(
+    Buffer.from(warningHeader('é\u0000\u202e'), 'latin1').toString('utf8'),
+    '299 - "é\\x00\\u202e"',
+  );
 });

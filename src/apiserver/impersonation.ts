@@ -80,7 +80,13 @@ export async function impersonatedUser(
   if (uid !== '') checks.push({ ...base, apiGroup: 'authentication.k8s.io', resource: 'uids', name: uid });
   for (const [key, vals] of Object.entries(extra))
     for (const v of vals)
-      checks.push({ ...base, apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: v });
+      checks.push({
+        ...base,
+        apiGroup: 'authentication.k8s.io',
+        resource: 'userextras',
+        subresource: key,
+        name: v,
+      });
   for (const attrs of checks) {
     const d = await authorize(attrs);
     if (!d.allowed) throw new ImpersonationDenied(attrs, d.reason);

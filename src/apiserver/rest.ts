@@ -659,7 +659,7 @@ export class RestHandler {
     const { desc, info } = r;
     const fmErrs = validateFieldManager(r.query.get('fieldManager') ?? undefined);
     if (fmErrs.length) throw invalid('CreateOptions', 'meta.k8s.io', '', fmErrs);
-    let obj = input;
+    const obj = input;
     const meta = obj.metadata;
     if (desc.namespaced) {
       if (meta.namespace && info.namespace && meta.namespace !== info.namespace)

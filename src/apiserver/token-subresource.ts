@@ -56,8 +56,10 @@ export function tokenSubresourceHandler(
       const raw = await readBody(req);
       let body: unknown = {};
       if (raw.length > 0)
-        body = decodeObjectBody(raw, req.headers['content-type'] || 'application/json', () =>
-          'k8s.io.api.authentication.v1.TokenRequest',
+        body = decodeObjectBody(
+          raw,
+          req.headers['content-type'] || 'application/json',
+          () => 'k8s.io.api.authentication.v1.TokenRequest',
         ).value;
       if (!isPlainObject(body)) throw badRequest('the body of the request was not an object');
       const request = body as KubeObject;
@@ -71,7 +73,11 @@ export function tokenSubresourceHandler(
         ]);
       if (meta.namespace && meta.namespace !== info.namespace)
         throw invalid('TokenRequest', 'authentication.k8s.io', meta.name ?? '', [
-          fieldErr.invalid('metadata.namespace', meta.namespace, 'must match the service account namespace if specified'),
+          fieldErr.invalid(
+            'metadata.namespace',
+            meta.namespace,
+            'must match the service account namespace if specified',
+          ),
         ]);
       const kv = await opts.store.get(storageKey(desc, info.namespace, info.name));
       if (!kv) throw notFound({ group: '', resource: 'serviceaccounts' }, info.name);
@@ -97,12 +103,17 @@ export interface TokenAuthenticatorLike {
 }
 
 /** TokenReview: who a token belongs to, for the audiences asked (the API server's by default). */
-export function tokenReviewHandler(authn: TokenAuthenticatorLike, apiAudiences: readonly string[]): CreateHandler {
+export function tokenReviewHandler(
+  authn: TokenAuthenticatorLike,
+  apiAudiences: readonly string[],
+): CreateHandler {
   return async (obj) => {
     const spec = isPlainObject(obj.spec) ? obj.spec : {};
     const token = typeof spec.token === 'string' ? spec.token : '';
     if (token === '') throw badRequest('token is required for TokenReview in authentication');
-    const asked = Array.isArray(spec.audiences) ? spec.audiences.filter((a): a is string => typeof a === 'string') : [];
+    const asked = Array.isArray(spec.audiences)
+      ? spec.audiences.filter((a): a is string => typeof a === 'string')
+      : [];
     const result = await authn.authenticateToken(token, asked.length > 0 ? asked : undefined);
     const status: Record<string, unknown> = {};
     if (result.ok) {

@@ -53,7 +53,7 @@ function goType(s: Schema, ctx: Ctx): string {
     case 'object':
       if (isPlainObject(s.additionalProperties)) return `map[string]${goType(s.additionalProperties, ctx)}`;
       return 'map[string]interface {}';
-    default:
+    case undefined:
       return 'interface {}';
   }
 }
@@ -80,7 +80,9 @@ function check(value: unknown, schema: Schema, path: string, struct: string, ctx
     s = ctx.schemas.resolve(s);
     if (ref.endsWith('.Quantity')) {
       if (typeof value === 'string' || typeof value === 'number') return;
-      throw new Mismatch(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+      throw new Mismatch(
+        `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+      );
     }
     if (s.type === 'object' || s.properties) owner = structName(ref);
   }
@@ -125,7 +127,8 @@ function check(value: unknown, schema: Schema, path: string, struct: string, ctx
       if (!Array.isArray(value)) fail();
       if (s.items) for (const item of value as unknown[]) check(item, s.items, path, struct, ctx, depth + 1);
       return;
-    default:
+    case 'object':
+    case undefined:
       break;
   }
   if (s.type === 'object' || s.properties) {

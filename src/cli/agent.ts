@@ -58,7 +58,7 @@ const USAGE = [
   '  --runtime RUNTIME       containerd (default) or fake (simulated pods, as kwok)',
   '  --nodes N               with --runtime fake: simulate N nodes named PREFIX-0 ... PREFIX-(N-1)',
   '  --node-prefix PREFIX    names of simulated nodes (default fake-node)',
-  '  --data-dir DIR          state directory (default /var/lib/k8ts as root, ~/.k8ts otherwise)',
+  '  --data-dir DIR          state directory (default ~/.k8ts, as k8ts server)',
   '  --fake-start-delay-ms   simulated pods: time to Running (default 1000)',
   '  --fake-run-duration-ms  simulated pods with restartPolicy Never/OnFailure: time to exit (default 5000)',
   '  --fake-exit-code        ... and their exit code (default 0)',
@@ -75,8 +75,9 @@ function intFlag(flags: ParsedFlags, name: string, min: number): number | undefi
   return n;
 }
 
+/** As `k8ts server`: ~/.k8ts. */
 function defaultDataDir(): string {
-  return process.getuid?.() === 0 ? '/var/lib/k8ts' : join(homedir(), '.k8ts');
+  return join(homedir(), '.k8ts');
 }
 
 function labelsFrom(flags: ParsedFlags): Record<string, string> | undefined {

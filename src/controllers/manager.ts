@@ -17,6 +17,11 @@ import { deploymentControllerDescriptor } from './deployment/index.js';
 import { jobControllerDescriptor, ttlAfterFinishedControllerDescriptor } from './job/index.js';
 import { replicaSetControllerDescriptor, replicationControllerDescriptor } from './replicaset/index.js';
 import { statefulSetControllerDescriptor } from './statefulset/index.js';
+import { garbageCollectorController } from './garbage-collector/index.js';
+import { namespaceController } from './namespace/index.js';
+import { serviceAccountController } from './serviceaccount/index.js';
+import { endpointsController, endpointSliceController } from './endpoints/index.js';
+import { csrApprovingController } from './certificates/index.js';
 import type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
 
 export type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
@@ -42,6 +47,12 @@ registerController(statefulSetControllerDescriptor());
 registerController(jobControllerDescriptor());
 registerController(cronJobControllerDescriptor());
 registerController(ttlAfterFinishedControllerDescriptor());
+registerController(garbageCollectorController);
+registerController(namespaceController);
+registerController(serviceAccountController);
+registerController(endpointsController);
+registerController(endpointSliceController);
+registerController(csrApprovingController);
 
 const runningGauge = metrics.gauge(
   'k8ts_controller_running',

@@ -10,6 +10,7 @@ import { builtinSchemas } from '../api/schema-registry.js';
 import { createApiServer, type ApiServer } from '../apiserver/server.js';
 import { createIfMissing } from '../apiserver/bootstrap.js';
 import { defaultAdmissionPlugins, systemPriorityClasses } from '../apiserver/admission/index.js';
+import { selfSubjectRulesReviewHandler, selfSubjectRulesReviewResource } from '../apiserver/rules-review.js';
 import {
   TOKEN_SUBRESOURCE,
   tokenReviewHandler,
@@ -40,6 +41,8 @@ import { createLogger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { createControllerManager } from '../controllers/manager.js';
+import { rootCaCertificatePublisher } from '../controllers/serviceaccount/index.js';
+import { csrSigningController } from '../controllers/certificates/index.js';
 import { K8TS_VERSION } from '../version.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -181,7 +184,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
     const apiServer = await createApiServer({
       store,
-      resources: builtinResources,
+      resources: [...builtinResources, selfSubjectRulesReviewResource],
       schemas: builtinSchemas(),
       tls: { key: pki.serving.keyPem, cert: pki.serving.certPem, ca: pki.ca.certPem, requestCert: true },
       host: opts.bindAddress,
@@ -192,6 +195,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       admission: (ctx) => defaultAdmissionPlugins(ctx),
       createHandlers: {
         'authentication.k8s.io/TokenReview': tokenReviewHandler(auth.authenticator, auth.apiAudiences),
+        'authorization.k8s.io/SelfSubjectRulesReview': selfSubjectRulesReviewHandler((user, ns) =>
+          auth.authorizer.resourceRulesFor(user, ns),
+        ),
       },
       subresourceHandler: tokenSubresourceHandler({
         store,
@@ -282,6 +288,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const manager = createControllerManager({
         client: await componentClient('system:kube-controller-manager'),
         disable: [...disabled],
+        // The two that need the cluster CA are built per manager.
+        controllers: [rootCaCertificatePublisher(pki.ca.certPem), csrSigningController({ ca: pki.ca })],
         leaderElection: { identity: `${hostname()}_${randomUUID()}` },
       });
       await manager.start();

@@ -49,7 +49,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 /** Starts a long-running kubectl (get -w, wait …) and collects its output. */
 function background(args: string[]): { done: Promise<RunResult>; output: () => string; stop: () => void } {
-  const child = spawn('kubectl', ['--kubeconfig', server.kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('kubectl', ['--kubeconfig', server.kubeconfig, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -121,7 +123,13 @@ describe('kubectl verbs against k8ts server', () => {
     assert.equal(json.spec.template.spec.containers[0]?.image, 'nginx:1.25');
 
     assert.equal(
-      await k(['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.labels.tier}/{.spec.selector.matchLabels.app}']),
+      await k([
+        'get',
+        'deployment',
+        'web',
+        '-o',
+        'jsonpath={.metadata.labels.tier}/{.spec.selector.matchLabels.app}',
+      ]),
       'front/web',
     );
     const custom = await k([
@@ -131,7 +139,10 @@ describe('kubectl verbs against k8ts server', () => {
       'custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas,IMAGE:.spec.template.spec.containers[0].image',
     ]);
     assert.deepEqual(
-      custom.trim().split('\n').map((l) => l.trim().split(/\s+/)),
+      custom
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)),
       [
         ['NAME', 'REPLICAS', 'IMAGE'],
         ['web', '3', 'nginx:1.25'],
@@ -141,7 +152,10 @@ describe('kubectl verbs against k8ts server', () => {
     assert.match(labels.split('\n')[0]!, /\sLABELS$/);
     assert.match(labels.split('\n')[1]!, /\sapp=web,tier=front$/);
 
-    assert.match(await k(['get', 'deployments', '-l', 'tier=front', '-o', 'name']), /^deployment\.apps\/web$/m);
+    assert.match(
+      await k(['get', 'deployments', '-l', 'tier=front', '-o', 'name']),
+      /^deployment\.apps\/web$/m,
+    );
     const none = await kr(['get', 'deployments', '-l', 'tier=back']);
     assert.equal(none.code, 0);
     assert.equal(none.stdout, '');
@@ -158,9 +172,13 @@ describe('kubectl verbs against k8ts server', () => {
     await k(['create', 'configmap', 'watched', '--from-literal=a=1']);
     const watch = background(['get', 'configmap', 'watched', '-w', '--output-watch-events']);
     try {
-      await waitFor('the watch to list', async () => (watch.output().includes('ADDED') ? true : undefined));
+      await waitFor('the watch to list', () =>
+        Promise.resolve(watch.output().includes('ADDED') ? true : undefined),
+      );
       await k(['label', 'configmap', 'watched', 'seen=yes']);
-      await waitFor('the MODIFIED event', async () => (watch.output().includes('MODIFIED') ? true : undefined));
+      await waitFor('the MODIFIED event', () =>
+        Promise.resolve(watch.output().includes('MODIFIED') ? true : undefined),
+      );
     } finally {
       watch.stop();
       await watch.done;
@@ -210,7 +228,7 @@ describe('kubectl verbs against k8ts server', () => {
   });
 
   test('edit runs KUBE_EDITOR and saves the change', async () => {
-    const editor = file('editor.sh', "#!/bin/sh\nsed -i 's/replicas: 3/replicas: 5/' \"$1\"\n");
+    const editor = file('editor.sh', '#!/bin/sh\nsed -i \'s/replicas: 3/replicas: 5/\' "$1"\n');
     chmodSync(editor, 0o755);
     const out = await k(['edit', 'deployment', 'web'], { env: { KUBE_EDITOR: editor, EDITOR: editor } });
     assert.equal(out.trim(), 'deployment.apps/web edited');
@@ -240,8 +258,24 @@ describe('kubectl verbs against k8ts server', () => {
       await k(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[*].name}']),
       'sidecar nginx',
     );
-    await k(['patch', 'deployment', 'web', '--type', 'merge', '-p', '{"metadata":{"labels":{"patched":"merge"}}}']);
-    await k(['patch', 'deployment', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/replicas","value":1}]']);
+    await k([
+      'patch',
+      'deployment',
+      'web',
+      '--type',
+      'merge',
+      '-p',
+      '{"metadata":{"labels":{"patched":"merge"}}}',
+    ]);
+    await k([
+      'patch',
+      'deployment',
+      'web',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/replicas","value":1}]',
+    ]);
     assert.equal(
       await k(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas} {.metadata.labels.patched}']),
       '1 merge',
@@ -271,28 +305,48 @@ describe('kubectl verbs against k8ts server', () => {
     ]);
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /The request is invalid/);
-    const unchanged = await k(['patch', 'deployment', 'web', '--type', 'merge', '-p', '{"spec":{"replicas":1}}']);
+    const unchanged = await k([
+      'patch',
+      'deployment',
+      'web',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"replicas":1}}',
+    ]);
     assert.equal(unchanged.trim(), 'deployment.apps/web patched (no change)');
   });
 
   test('apply --server-side: conflicts with another manager, then --force-conflicts', async () => {
-    const mine = file('ssa.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {color: blue, size: big}\n');
-    assert.equal((await k(['apply', '--server-side', '-f', mine])).trim(), 'configmap/ssa serverside-applied');
-    const theirs = file('ssa-other.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {color: red}\n');
+    const mine = file(
+      'ssa.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {color: blue, size: big}\n',
+    );
+    assert.equal(
+      (await k(['apply', '--server-side', '-f', mine])).trim(),
+      'configmap/ssa serverside-applied',
+    );
+    const theirs = file(
+      'ssa-other.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {color: red}\n',
+    );
     const conflict = await kr(['apply', '--server-side', '--field-manager=other', '-f', theirs]);
     assert.equal(conflict.code, 1);
     assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl": \.data\.color/);
     assert.match(conflict.stderr, /--force-conflicts/);
     assert.equal(await k(['get', 'configmap', 'ssa', '-o', 'jsonpath={.data.color}']), 'blue');
     await k(['apply', '--server-side', '--field-manager=other', '--force-conflicts', '-f', theirs]);
-    assert.equal(await k(['get', 'configmap', 'ssa', '-o', 'jsonpath={.data.color}/{.data.size}']), 'red/big');
+    assert.equal(
+      await k(['get', 'configmap', 'ssa', '-o', 'jsonpath={.data.color}/{.data.size}']),
+      'red/big',
+    );
     const managers = JSON.parse(
       await k(['get', 'configmap', 'ssa', '-o', 'json', '--show-managed-fields']),
     ) as { metadata: { managedFields: { manager: string; operation: string }[] } };
-    assert.deepEqual(
-      managers.metadata.managedFields.map((m) => `${m.manager}/${m.operation}`).sort(),
-      ['kubectl/Apply', 'other/Apply'],
-    );
+    assert.deepEqual(managers.metadata.managedFields.map((m) => `${m.manager}/${m.operation}`).sort(), [
+      'kubectl/Apply',
+      'other/Apply',
+    ]);
   });
 
   test('label and annotate, with --overwrite', async () => {
@@ -307,10 +361,16 @@ describe('kubectl verbs against k8ts server', () => {
     // An emptied label map is dropped, as upstream's omitempty does.
     assert.equal(await k(['get', 'configmap', 'tags', '-o', 'jsonpath={.metadata.labels}']), '');
 
-    assert.equal((await k(['annotate', 'configmap', 'tags', 'note=hello'])).trim(), 'configmap/tags annotated');
+    assert.equal(
+      (await k(['annotate', 'configmap', 'tags', 'note=hello'])).trim(),
+      'configmap/tags annotated',
+    );
     const again = await kr(['annotate', 'configmap', 'tags', 'note=bye']);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /--overwrite is false but found the following declared annotation\(s\): 'note' already has a value \(hello\)/);
+    assert.match(
+      again.stderr,
+      /--overwrite is false but found the following declared annotation\(s\): 'note' already has a value \(hello\)/,
+    );
     await k(['annotate', 'configmap', 'tags', 'note=bye', '--overwrite']);
     assert.equal(await k(['get', 'configmap', 'tags', '-o', 'jsonpath={.metadata.annotations.note}']), 'bye');
     await k(['label', 'configmaps', '--all', 'bulk=yes']);
@@ -339,15 +399,35 @@ describe('kubectl verbs against k8ts server', () => {
     assert.match(described, /^game\.file:\n----\nenemies=aliens$/m);
     assert.match(described, /^BinaryData\n====$/m);
 
-    await k(['-n', 'team-a', 'create', 'configmap', 'literal', '--from-literal=a=1', '--from-literal=b=two words']);
-    assert.equal(await k(['-n', 'team-a', 'get', 'cm', 'literal', '-o', 'jsonpath={.data.a}|{.data.b}']), '1|two words');
+    await k([
+      '-n',
+      'team-a',
+      'create',
+      'configmap',
+      'literal',
+      '--from-literal=a=1',
+      '--from-literal=b=two words',
+    ]);
+    assert.equal(
+      await k(['-n', 'team-a', 'get', 'cm', 'literal', '-o', 'jsonpath={.data.a}|{.data.b}']),
+      '1|two words',
+    );
     const table = await k(['-n', 'team-a', 'get', 'configmaps']);
     assert.match(table, /^game-config\s+2\s/m);
     assert.match(table, /^literal\s+2\s/m);
 
     assert.equal(
       (
-        await k(['-n', 'team-a', 'create', 'secret', 'generic', 'creds', '--from-literal=user=admin', '--from-literal=pass=s3cr=t'])
+        await k([
+          '-n',
+          'team-a',
+          'create',
+          'secret',
+          'generic',
+          'creds',
+          '--from-literal=user=admin',
+          '--from-literal=pass=s3cr=t',
+        ])
       ).trim(),
       'secret/creds created',
     );
@@ -368,10 +448,16 @@ describe('kubectl verbs against k8ts server', () => {
     const resources = await k(['api-resources', '-o', 'wide']);
     const header = resources.split('\n')[0]!;
     assert.match(header, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND\s+VERBS\s+CATEGORIES$/);
-    assert.match(resources, /^pods\s+po\s+v1\s+true\s+Pod\s+create,delete,deletecollection,get,list,patch,update,watch\s+all$/m);
+    assert.match(
+      resources,
+      /^pods\s+po\s+v1\s+true\s+Pod\s+create,delete,deletecollection,get,list,patch,update,watch\s+all$/m,
+    );
     assert.match(resources, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment\s+\S+\s+all$/m);
     assert.match(resources, /^configmaps\s+cm\s+v1\s+true\s+ConfigMap\s/m);
-    assert.match(resources, /^tokenreviews\s+authentication\.k8s\.io\/v1\s+false\s+TokenReview\s+create\s*$/m);
+    assert.match(
+      resources,
+      /^tokenreviews\s+authentication\.k8s\.io\/v1\s+false\s+TokenReview\s+create\s*$/m,
+    );
     const namespaced = await k(['api-resources', '--namespaced=false', '-o', 'name']);
     assert.match(namespaced, /^nodes$/m);
     assert.doesNotMatch(namespaced, /^pods$/m);
@@ -385,14 +471,28 @@ describe('kubectl verbs against k8ts server', () => {
     assert.equal((await kr(['auth', 'can-i', '*', '*'])).stdout.trim(), 'yes');
     await k(['create', 'namespace', 'limited']);
     await k(['-n', 'limited', 'create', 'serviceaccount', 'reader']);
-    await k(['-n', 'limited', 'create', 'rolebinding', 'reader-view', '--clusterrole=view', '--serviceaccount=limited:reader']);
+    await k([
+      '-n',
+      'limited',
+      'create',
+      'rolebinding',
+      'reader-view',
+      '--clusterrole=view',
+      '--serviceaccount=limited:reader',
+    ]);
     const as = ['--as=system:serviceaccount:limited:reader'];
-    const canI = async (args: string[]): Promise<string> => (await kr(['auth', 'can-i', ...args, ...as])).stdout.trim();
+    const canI = async (args: string[]): Promise<string> =>
+      (await kr(['auth', 'can-i', ...args, ...as])).stdout.trim();
     assert.equal(await canI(['list', 'pods', '-n', 'limited']), 'yes');
     assert.equal(await canI(['get', 'configmaps', '-n', 'limited']), 'yes');
     assert.equal(await canI(['create', 'pods', '-n', 'limited']), 'no');
     assert.equal(await canI(['list', 'secrets', '-n', 'limited']), 'no');
     assert.equal(await canI(['list', 'pods', '-n', 'default']), 'no');
+    const list = await k(['auth', 'can-i', '--list', '-n', 'limited', ...as]);
+    assert.match(list.split('\n')[0]!, /^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs$/);
+    assert.match(list, /^pods\s+\[\]\s+\[\]\s+\[get list watch\]$/m);
+    assert.match(list, /^deployments\.apps\s+\[\]\s+\[\]\s+\[get list watch\]$/m);
+    assert.doesNotMatch(list, /^secrets\s/m);
     const forbidden = await kr(['-n', 'default', 'get', 'pods', ...as]);
     assert.equal(forbidden.code, 1);
     assert.equal(
@@ -431,18 +531,28 @@ describe('kubectl verbs against k8ts server', () => {
     const whoami = await asReader(['auth', 'whoami']);
     assert.equal(whoami.code, 0, whoami.stderr);
     assert.match(whoami.stdout, /^Username\s+system:serviceaccount:limited:reader$/m);
-    assert.match(whoami.stdout, /^Groups\s+\[system:serviceaccounts system:serviceaccounts:limited system:authenticated\]$/m);
+    assert.match(
+      whoami.stdout,
+      /^Groups\s+\[system:serviceaccounts system:serviceaccounts:limited system:authenticated\]$/m,
+    );
     assert.equal((await asReader(['auth', 'can-i', 'list', 'pods'])).stdout.trim(), 'yes');
     assert.equal((await asReader(['auth', 'can-i', 'delete', 'pods'])).stdout.trim(), 'no');
     const listed = await asReader(['get', 'pods']);
     assert.equal(listed.code, 0, listed.stderr);
     assert.equal(listed.stderr.trim(), 'No resources found in limited namespace.');
     const denied = await asReader(['get', 'secrets']);
-    assert.match(denied.stderr, /secrets is forbidden: User "system:serviceaccount:limited:reader" cannot list resource "secrets"/);
+    assert.match(
+      denied.stderr,
+      /secrets is forbidden: User "system:serviceaccount:limited:reader" cannot list resource "secrets"/,
+    );
     // A TokenReview says who the token belongs to.
     const review = JSON.parse(
       await k(['create', '--raw', '/apis/authentication.k8s.io/v1/tokenreviews', '-f', '-'], {
-        input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }),
+        input: JSON.stringify({
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token },
+        }),
       }),
     ) as { status: { authenticated: boolean; user: { username: string } } };
     assert.equal(review.status.authenticated, true);
@@ -502,11 +612,19 @@ describe('kubectl verbs against k8ts server', () => {
     assert.equal(pod.spec.serviceAccountName, 'default');
     const volume = pod.spec.volumes.find((v) => v.name.startsWith('kube-api-access-'));
     assert.ok(volume?.projected, 'projected token volume');
-    assert.deepEqual(volume.projected.sources.map((s) => Object.keys(s)[0]), ['serviceAccountToken', 'configMap', 'downwardAPI']);
+    assert.deepEqual(
+      volume.projected.sources.map((s) => Object.keys(s)[0]),
+      ['serviceAccountToken', 'configMap', 'downwardAPI'],
+    );
     assert.deepEqual(pod.spec.containers[0]?.volumeMounts, [
       { name: volume.name, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
     ]);
-    const refused = await kr(['run', 'orphan', '--image=nginx', '--overrides={"spec":{"serviceAccountName":"foo"}}']);
+    const refused = await kr([
+      'run',
+      'orphan',
+      '--image=nginx',
+      '--overrides={"spec":{"serviceAccountName":"foo"}}',
+    ]);
     assert.equal(refused.code, 1);
     assert.equal(
       refused.stderr.trim(),
@@ -529,14 +647,37 @@ spec:
     max: {cpu: "1"}
 `,
     });
-    await k(['-n', 'bounded', 'create', 'quota', 'compute-quota', '--hard=requests.cpu=600m,pods=5,configmaps=1']);
+    await k([
+      '-n',
+      'bounded',
+      'create',
+      'quota',
+      'compute-quota',
+      '--hard=requests.cpu=600m,pods=5,configmaps=1',
+    ]);
     await k(['-n', 'bounded', 'run', 'small', '--image=nginx']);
     assert.equal(
-      await k(['-n', 'bounded', 'get', 'pod', 'small', '-o', 'jsonpath={.spec.containers[0].resources.requests.cpu}/{.spec.containers[0].resources.limits.memory}']),
+      await k([
+        '-n',
+        'bounded',
+        'get',
+        'pod',
+        'small',
+        '-o',
+        'jsonpath={.spec.containers[0].resources.requests.cpu}/{.spec.containers[0].resources.limits.memory}',
+      ]),
       '250m/256Mi',
     );
     assert.equal(
-      await k(['-n', 'bounded', 'get', 'pod', 'small', '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/limit-ranger}']),
+      await k([
+        '-n',
+        'bounded',
+        'get',
+        'pod',
+        'small',
+        '-o',
+        'jsonpath={.metadata.annotations.kubernetes\\.io/limit-ranger}',
+      ]),
       'LimitRanger plugin set: cpu, memory request for container small; cpu, memory limit for container small',
     );
     const big = await kr([
@@ -551,7 +692,14 @@ spec:
       big.stderr.trim(),
       'Error from server (Forbidden): pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2',
     );
-    const over = await kr(['-n', 'bounded', 'run', 'second', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"second","image":"nginx","resources":{"requests":{"cpu":"500m"}}}]}}']);
+    const over = await kr([
+      '-n',
+      'bounded',
+      'run',
+      'second',
+      '--image=nginx',
+      '--overrides={"spec":{"containers":[{"name":"second","image":"nginx","resources":{"requests":{"cpu":"500m"}}}]}}',
+    ]);
     assert.equal(
       over.stderr.trim(),
       'Error from server (Forbidden): pods "second" is forbidden: exceeded quota: compute-quota, requested: requests.cpu=500m, used: requests.cpu=250m, limited: requests.cpu=600m',
@@ -562,10 +710,21 @@ spec:
     assert.match(quota, /^configmaps\s+0\s+1$/m);
     await k(['-n', 'bounded', 'create', 'configmap', 'one']);
     const two = await kr(['-n', 'bounded', 'create', 'configmap', 'two']);
-    assert.match(two.stderr, /configmaps "two" is forbidden: exceeded quota: compute-quota, requested: configmaps=1, used: configmaps=1, limited: configmaps=1/);
+    assert.match(
+      two.stderr,
+      /configmaps "two" is forbidden: exceeded quota: compute-quota, requested: configmaps=1, used: configmaps=1, limited: configmaps=1/,
+    );
     await k(['-n', 'bounded', 'delete', 'configmap', 'one']);
     await waitFor('the quota to be released', async () =>
-      (await k(['-n', 'bounded', 'get', 'quota', 'compute-quota', '-o', 'jsonpath={.status.used.configmaps}'])) === '0'
+      (await k([
+        '-n',
+        'bounded',
+        'get',
+        'quota',
+        'compute-quota',
+        '-o',
+        'jsonpath={.status.used.configmaps}',
+      ])) === '0'
         ? true
         : undefined,
     );
@@ -594,7 +753,10 @@ metadata:
       kr(['get', 'configmap', name, '-o', 'jsonpath={.metadata.finalizers}|{.metadata.deletionTimestamp}']);
 
     await owned('bg');
-    assert.equal((await k(['delete', 'configmap', 'owner-bg', '--cascade=background'])).trim(), 'configmap "owner-bg" deleted');
+    assert.equal(
+      (await k(['delete', 'configmap', 'owner-bg', '--cascade=background'])).trim(),
+      'configmap "owner-bg" deleted',
+    );
     assert.match((await state('owner-bg')).stderr, /configmaps "owner-bg" not found/);
 
     // Foreground and orphan leave the owner in place with a finalizer for the garbage collector.
@@ -611,9 +773,18 @@ metadata:
         assert.deepEqual(JSON.parse(finalizers!), [finalizer]);
         assert.match(deletionTimestamp!, /^\d{4}-\d\d-\d\dT/);
         // Whoever removes the finalizer (the garbage collector, or we here) completes the deletion.
-        await kr(['patch', 'configmap', `owner-${mode}`, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+        await kr([
+          'patch',
+          'configmap',
+          `owner-${mode}`,
+          '--type=merge',
+          '-p',
+          '{"metadata":{"finalizers":null}}',
+        ]);
       }
-      await waitFor(`owner-${mode} to go`, async () => ((await state(`owner-${mode}`)).code === 1 ? true : undefined));
+      await waitFor(`owner-${mode} to go`, async () =>
+        (await state(`owner-${mode}`)).code === 1 ? true : undefined,
+      );
     }
     // The orphaned dependent stays.
     assert.equal((await state('dependent-orphan')).code, 0);

@@ -39,7 +39,11 @@ async function stop(r: Running): Promise<void> {
   await r.store.close();
 }
 
-async function eventually(what: string, check: () => Promise<string | undefined>, timeoutMs = 15_000): Promise<void> {
+async function eventually(
+  what: string,
+  check: () => Promise<string | undefined>,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: string | undefined = 'not checked';
   while (Date.now() < deadline) {
@@ -119,10 +123,18 @@ test('a client-node informer misses nothing through compactions and a server res
   /** The informer's cache equals the server's list (names, resourceVersions, data). */
   const inSync = async (): Promise<string | undefined> => {
     const list = await core.listNamespacedConfigMap({ namespace: NS });
-    const want = new Map(list.items.map((i) => [i.metadata!.name!, `${i.metadata!.resourceVersion} ${JSON.stringify(i.data)}`]));
-    const got = new Map(informer.list(NS).map((i) => [i.metadata!.name!, `${i.metadata!.resourceVersion} ${JSON.stringify(i.data)}`]));
-    for (const [name, v] of want) if (got.get(name) !== v) return `${name}: server ${v}, informer ${got.get(name) ?? 'missing'}`;
-    for (const name of got.keys()) if (!want.has(name)) return `${name} deleted on the server, still in the informer`;
+    const want = new Map(
+      list.items.map((i) => [i.metadata!.name!, `${i.metadata!.resourceVersion} ${JSON.stringify(i.data)}`]),
+    );
+    const got = new Map(
+      informer
+        .list(NS)
+        .map((i) => [i.metadata!.name!, `${i.metadata!.resourceVersion} ${JSON.stringify(i.data)}`]),
+    );
+    for (const [name, v] of want)
+      if (got.get(name) !== v) return `${name}: server ${v}, informer ${got.get(name) ?? 'missing'}`;
+    for (const name of got.keys())
+      if (!want.has(name)) return `${name} deleted on the server, still in the informer`;
     // Every deletion of an object the informer had is reported (one that came and went while
     // it was away was never in its cache).
     for (const name of deleted)

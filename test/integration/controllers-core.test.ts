@@ -25,12 +25,8 @@ import {
   SERVICEACCOUNTS,
   SERVICES,
 } from '../../src/client/typed-refs.js';
-import {
-  certificateSigningRequestResource,
-  csrRequesterAdmission,
-  csrApprovingController,
-  csrSigningController,
-} from '../../src/controllers/certificates/index.js';
+import { csrApprovingController, csrSigningController } from '../../src/controllers/certificates/index.js';
+import { csrRequesterAdmission } from '../../src/apiserver/admission/csr-requester.js';
 import { endpointsController, endpointSliceController } from '../../src/controllers/endpoints/index.js';
 import { garbageCollectorController } from '../../src/controllers/garbage-collector/index.js';
 import { createControllerManager, type ControllerManager } from '../../src/controllers/manager.js';
@@ -144,7 +140,7 @@ before(async () => {
   store = new MemoryStore();
   server = await createApiServer({
     store,
-    resources: [...builtinResources, certificateSigningRequestResource],
+    resources: builtinResources,
     schemas: builtinSchemas(),
     authenticate,
     authorize,

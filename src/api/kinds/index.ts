@@ -7,6 +7,7 @@ import {
   selfSubjectAccessReviewResource,
   subjectAccessReviewResource,
 } from './authorization.js';
+import { certificateSigningRequestResource } from './certificate-signing-request.js';
 import { clusterRoleResource } from './clusterrole.js';
 import { clusterRoleBindingResource } from './clusterrolebinding.js';
 import { componentStatusResource } from './componentstatus.js';
@@ -42,6 +43,7 @@ export const platformResources: readonly ResourceDescription[] = [
   tokenReviewResource,
   selfSubjectReviewResource,
   customResourceDefinitionResource,
+  certificateSigningRequestResource,
 ];
 
 /** Everything built in: the platform kinds above and the workload kinds of ./workloads.ts. */

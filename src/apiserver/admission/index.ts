@@ -9,6 +9,7 @@ import { priorityPlugin } from './priority.js';
 import { resourceQuotaPlugin } from './resourcequota.js';
 import { serviceAccountPlugin, type ServiceAccountPluginOptions } from './serviceaccount.js';
 
+import { csrRequesterAdmission } from './csr-requester.js';
 export { ObjectAccess, type AdmissionContext } from './access.js';
 export { systemPriorityClasses } from './priority.js';
 
@@ -17,6 +18,8 @@ export interface DefaultAdmissionOptions {
   readonly disable?: readonly string[];
   readonly serviceAccount?: ServiceAccountPluginOptions;
 }
+
+export { csrRequesterAdmission };
 
 export function defaultAdmissionPlugins(
   ctx: AdmissionContext,
@@ -30,5 +33,6 @@ export function defaultAdmissionPlugins(
     serviceAccountPlugin(access, opts.serviceAccount),
     priorityPlugin(access),
     resourceQuotaPlugin(access),
+    csrRequesterAdmission,
   ].filter((p) => !disabled.has(p.name));
 }

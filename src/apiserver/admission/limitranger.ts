@@ -39,17 +39,29 @@ function kindOf(req: AdmissionRequest): 'pod' | 'pvc' | undefined {
 }
 
 /** Request, limit and bound at one precision, as upstream compares them. */
-function comparable(req: Quantity | undefined, lim: Quantity | undefined, enforced: Quantity): [number, number, number] {
+function comparable(
+  req: Quantity | undefined,
+  lim: Quantity | undefined,
+  enforced: Quantity,
+): [number, number, number] {
   const zero: Quantity = { nanos: 0n, format: 'DecimalSI' };
   const r = req ?? zero;
   const l = lim ?? zero;
   const useMilli =
-    quantityValue(r) <= MAX_MILLI_VALUE && quantityValue(l) <= MAX_MILLI_VALUE && quantityValue(enforced) <= MAX_MILLI_VALUE;
+    quantityValue(r) <= MAX_MILLI_VALUE &&
+    quantityValue(l) <= MAX_MILLI_VALUE &&
+    quantityValue(enforced) <= MAX_MILLI_VALUE;
   const f = useMilli ? quantityMilliValue : quantityValue;
   return [f(r), f(l), f(enforced)];
 }
 
-function minConstraint(type: string, name: string, enforced: Quantity, request: ResourceList, limit: ResourceList): string | undefined {
+function minConstraint(
+  type: string,
+  name: string,
+  enforced: Quantity,
+  request: ResourceList,
+  limit: ResourceList,
+): string | undefined {
   const req = request.get(name);
   const lim = limit.get(name);
   const e = formatQuantity(enforced);
@@ -60,18 +72,30 @@ function minConstraint(type: string, name: string, enforced: Quantity, request: 
   return undefined;
 }
 
-function maxConstraint(type: string, name: string, enforced: Quantity, request: ResourceList, limit: ResourceList): string | undefined {
+function maxConstraint(
+  type: string,
+  name: string,
+  enforced: Quantity,
+  request: ResourceList,
+  limit: ResourceList,
+): string | undefined {
   const req = request.get(name);
   const lim = limit.get(name);
   const e = formatQuantity(enforced);
   const [r, l, en] = comparable(req, lim, enforced);
   if (!lim) return `maximum ${name} usage per ${type} is ${e}.  No limit is specified`;
   if (l > en) return `maximum ${name} usage per ${type} is ${e}, but limit is ${formatQuantity(lim)}`;
-  if (req && r > en) return `maximum ${name} usage per ${type} is ${e}, but request is ${formatQuantity(req)}`;
+  if (req && r > en)
+    return `maximum ${name} usage per ${type} is ${e}, but request is ${formatQuantity(req)}`;
   return undefined;
 }
 
-function maxRequestConstraint(type: string, name: string, enforced: Quantity, request: ResourceList): string | undefined {
+function maxRequestConstraint(
+  type: string,
+  name: string,
+  enforced: Quantity,
+  request: ResourceList,
+): string | undefined {
   const req = request.get(name);
   const e = formatQuantity(enforced);
   const [r, , en] = comparable(req, undefined, enforced);
@@ -80,13 +104,21 @@ function maxRequestConstraint(type: string, name: string, enforced: Quantity, re
   return undefined;
 }
 
-function ratioConstraint(type: string, name: string, enforced: Quantity, request: ResourceList, limit: ResourceList): string | undefined {
+function ratioConstraint(
+  type: string,
+  name: string,
+  enforced: Quantity,
+  request: ResourceList,
+  limit: ResourceList,
+): string | undefined {
   const req = request.get(name);
   const lim = limit.get(name);
   const e = formatQuantity(enforced);
   const [r, l] = comparable(req, lim, enforced);
-  if (!req || r === 0) return `${name} max limit to request ratio per ${type} is ${e}, but no request is specified or request is 0`;
-  if (!lim || l === 0) return `${name} max limit to request ratio per ${type} is ${e}, but no limit is specified or limit is 0`;
+  if (!req || r === 0)
+    return `${name} max limit to request ratio per ${type} is ${e}, but no request is specified or request is 0`;
+  if (!lim || l === 0)
+    return `${name} max limit to request ratio per ${type} is ${e}, but no limit is specified or limit is 0`;
   let observed = l / r;
   const display = observed;
   let max = quantityValue(enforced);
@@ -133,7 +165,7 @@ function applyDefaults(pod: KubeObject, range: KubeObject): void {
   }
   if (defRequests.length === 0 && defLimits.length === 0) return;
   const notes: string[] = [];
-  const podSpec = child(pod as Obj, 'spec');
+  const podSpec = child(pod, 'spec');
   for (const [key, label] of [
     ['containers', 'container'],
     ['initContainers', 'init container'],
@@ -156,12 +188,17 @@ function applyDefaults(pod: KubeObject, range: KubeObject): void {
         }
       if (Object.keys(limits).length === 0) delete resources.limits;
       if (Object.keys(requests).length === 0) delete resources.requests;
-      if (setRequests.length) notes.push(`${[...new Set(setRequests)].sort().join(', ')} request for ${label} ${str(c.name)}`);
-      if (setLimits.length) notes.push(`${[...new Set(setLimits)].sort().join(', ')} limit for ${label} ${str(c.name)}`);
+      if (setRequests.length)
+        notes.push(`${[...new Set(setRequests)].sort().join(', ')} request for ${label} ${str(c.name)}`);
+      if (setLimits.length)
+        notes.push(`${[...new Set(setLimits)].sort().join(', ')} limit for ${label} ${str(c.name)}`);
     }
   }
   if (notes.length > 0)
-    pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
+    pod.metadata.annotations = {
+      ...(pod.metadata.annotations ?? {}),
+      [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}`,
+    };
 }
 
 function validatePod(pod: KubeObject, range: KubeObject): string[] {

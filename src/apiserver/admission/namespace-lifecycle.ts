@@ -6,11 +6,14 @@ import type { AdmissionPlugin } from '../admission.js';
 export const NAMESPACE_LIFECYCLE_PLUGIN = 'NamespaceLifecycle';
 export const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
 
-export function namespaceLifecyclePlugin(immortal: ReadonlySet<string> = IMMORTAL_NAMESPACES): AdmissionPlugin {
+export function namespaceLifecyclePlugin(
+  immortal: ReadonlySet<string> = IMMORTAL_NAMESPACES,
+): AdmissionPlugin {
   return {
     name: NAMESPACE_LIFECYCLE_PLUGIN,
     validate(req) {
-      if (req.operation !== 'DELETE' || req.resource.group !== '' || req.resource.kind !== 'Namespace') return;
+      if (req.operation !== 'DELETE' || req.resource.group !== '' || req.resource.kind !== 'Namespace')
+        return;
       if (immortal.has(req.name))
         throw forbidden({ group: '', resource: 'namespaces' }, req.name, 'this namespace may not be deleted');
     },

@@ -16,7 +16,8 @@ const GROUP = 'scheduling.k8s.io';
 export function systemPriorityClasses(): KubeObject[] {
   const descriptions: Record<string, string> = {
     'system-node-critical': 'Used for system critical pods that must not be moved from their current node.',
-    'system-cluster-critical': 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.',
+    'system-cluster-critical':
+      'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.',
   };
   return Object.entries(SYSTEM_PRIORITY_CLASSES).map(([name, value]) => ({
     apiVersion: 'scheduling.k8s.io/v1',
@@ -45,7 +46,7 @@ export function priorityPlugin(access: ObjectAccess): AdmissionPlugin {
     name: PRIORITY_PLUGIN,
     async admit(req) {
       if (!isResource(req, '', 'pods') || !req.object) return;
-      const podSpec = child(req.object as Obj, 'spec');
+      const podSpec = child(req.object, 'spec');
       if (req.operation === 'UPDATE') {
         // Set at creation; an update that leaves them out keeps them (validation forbids changes).
         const old = (req.oldObject?.spec ?? {}) as Obj;
@@ -63,14 +64,18 @@ export function priorityPlugin(access: ObjectAccess): AdmissionPlugin {
       } else {
         pc = await access.get(GROUP, 'PriorityClass', '', className);
         if (!pc)
-          throw forbidden({ group: '', resource: 'pods' }, req.name, `no PriorityClass with name ${className} was found`);
+          throw forbidden(
+            { group: '', resource: 'pods' },
+            req.name,
+            `no PriorityClass with name ${className} was found`,
+          );
       }
       const priority = pc && typeof pc.value === 'number' ? pc.value : 0;
       if (podSpec.priority !== undefined && podSpec.priority !== null && podSpec.priority !== priority)
         throw forbidden(
           { group: '', resource: 'pods' },
           req.name,
-          `the integer value of priority (${String(podSpec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`,
+          `the integer value of priority (${JSON.stringify(podSpec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`,
         );
       podSpec.priority = priority;
       const policy = pc ? str(pc.preemptionPolicy) || 'PreemptLowerPriority' : 'PreemptLowerPriority';

@@ -3,7 +3,7 @@
 // and load balancers, claims their storage, and every kind counts as count/<resource>[.<group>].
 import type { KubeObject } from '../../api/meta.js';
 import { podQOSClass } from '../../api/kinds/pod.js';
-import { rec, recs, str, type Obj } from '../../api/kinds/util.js';
+import { rec, recs, str } from '../../api/kinds/util.js';
 import { tryParseQuantity, type Quantity } from '../../api/quantity.js';
 import type { ResourceDescription } from '../../api/types.js';
 import { podTotals } from './limitranger.js';
@@ -60,7 +60,14 @@ const POD_COMPUTE = [
   'limits.ephemeral-storage',
 ];
 /** The resources a quota makes every container state explicitly. */
-const VALIDATION_SET = new Set(['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory']);
+const VALIDATION_SET = new Set([
+  'cpu',
+  'memory',
+  'requests.cpu',
+  'requests.memory',
+  'limits.cpu',
+  'limits.memory',
+]);
 
 /** What a quota can measure for this resource. */
 export function matchingResources(desc: ResourceDescription, hard: Iterable<string>): string[] {
@@ -69,13 +76,17 @@ export function matchingResources(desc: ResourceDescription, hard: Iterable<stri
   if (core && desc.plural === 'pods') for (const r of ['pods', ...POD_COMPUTE]) own.add(r);
   if (core && desc.plural === 'services')
     for (const r of ['services', 'services.nodeports', 'services.loadbalancers']) own.add(r);
-  if (core && desc.plural === 'persistentvolumeclaims') for (const r of ['persistentvolumeclaims', 'requests.storage']) own.add(r);
-  if (core && ['configmaps', 'secrets', 'replicationcontrollers', 'resourcequotas'].includes(desc.plural)) own.add(desc.plural);
+  if (core && desc.plural === 'persistentvolumeclaims')
+    for (const r of ['persistentvolumeclaims', 'requests.storage']) own.add(r);
+  if (core && ['configmaps', 'secrets', 'replicationcontrollers', 'resourcequotas'].includes(desc.plural))
+    own.add(desc.plural);
   const out: string[] = [];
   for (const h of hard) {
     if (own.has(h)) out.push(h);
-    else if (core && desc.plural === 'pods' && (h.startsWith('requests.') || h.startsWith('limits.'))) out.push(h);
-    else if (core && desc.plural === 'persistentvolumeclaims' && h.includes('.storageclass.storage.k8s.io/')) out.push(h);
+    else if (core && desc.plural === 'pods' && (h.startsWith('requests.') || h.startsWith('limits.')))
+      out.push(h);
+    else if (core && desc.plural === 'persistentvolumeclaims' && h.includes('.storageclass.storage.k8s.io/'))
+      out.push(h);
   }
   return out;
 }
@@ -107,7 +118,8 @@ function podUsage(pod: KubeObject): ResourceList {
     out.set(`requests.${k}`, q);
     if (k === 'cpu' || k === 'memory' || k === 'ephemeral-storage') out.set(k, q);
   }
-  for (const [k, q] of limits) if (k === 'cpu' || k === 'memory' || k === 'ephemeral-storage') out.set(`limits.${k}`, q);
+  for (const [k, q] of limits)
+    if (k === 'cpu' || k === 'memory' || k === 'ephemeral-storage') out.set(`limits.${k}`, q);
   return out;
 }
 
@@ -206,9 +218,9 @@ function podMatchesScope(pod: KubeObject, sel: ScopeSelector): boolean {
     case 'NotTerminating':
       return typeof podSpec.activeDeadlineSeconds !== 'number';
     case 'BestEffort':
-      return podQOSClass(podSpec as Obj) === 'BestEffort';
+      return podQOSClass(podSpec) === 'BestEffort';
     case 'NotBestEffort':
-      return podQOSClass(podSpec as Obj) !== 'BestEffort';
+      return podQOSClass(podSpec) !== 'BestEffort';
     case 'PriorityClass': {
       const pc = str(podSpec.priorityClassName);
       if (sel.operator === 'Exists') return pc !== '';
@@ -223,7 +235,10 @@ function podMatchesScope(pod: KubeObject, sel: ScopeSelector): boolean {
         ...recs(a?.requiredDuringSchedulingIgnoredDuringExecution),
         ...recs(a?.preferredDuringSchedulingIgnoredDuringExecution).map((w) => rec(w.podAffinityTerm) ?? {}),
       ]);
-      const cross = terms.some((t) => recs([t.namespaceSelector]).length > 0 || (Array.isArray(t.namespaces) && t.namespaces.length > 0));
+      const cross = terms.some(
+        (t) =>
+          recs([t.namespaceSelector]).length > 0 || (Array.isArray(t.namespaces) && t.namespaces.length > 0),
+      );
       return sel.operator === 'DoesNotExist' ? !cross : cross;
     }
     default:

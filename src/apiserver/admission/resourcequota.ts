@@ -129,7 +129,10 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
       for (const q of quotas) {
         const status = await statusFor(q, namespace);
         const old = rec(q.status) ?? {};
-        if (JSON.stringify(old.hard ?? {}) === JSON.stringify(status.hard) && JSON.stringify(old.used ?? {}) === JSON.stringify(status.used))
+        if (
+          JSON.stringify(old.hard ?? {}) === JSON.stringify(status.hard) &&
+          JSON.stringify(old.used ?? {}) === JSON.stringify(status.used)
+        )
           continue;
         if (!(await access.update('', 'ResourceQuota', { ...q, status }))) conflicted = true;
       }
@@ -137,9 +140,16 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
     }
   };
 
+  /** Namespaces with a recount queued but not started: more removals meanwhile need no other. */
+  const queued = new Set<string>();
   const schedule = (namespace: string): void => {
+    if (queued.has(namespace)) return;
+    queued.add(namespace);
     const p = mutex
-      .run(namespace, () => recalculate(namespace))
+      .run(namespace, () => {
+        queued.delete(namespace);
+        return recalculate(namespace);
+      })
       .catch((err: unknown) => log.warn('recounting quota usage failed', { namespace, err: String(err) }))
       .finally(() => pending.delete(p));
     pending.add(p);
@@ -161,7 +171,8 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
             `quota usage is negative for resource(s): ${k}`,
           );
       let delta = input;
-      if (req.operation === 'UPDATE' && req.oldObject) delta = subtractNonNegative(input, usageOf(desc, req.oldObject));
+      if (req.operation === 'UPDATE' && req.oldObject)
+        delta = subtractNonNegative(input, usageOf(desc, req.oldObject));
       for (const quota of quotas) {
         if (!quotaMatches(quota, desc, obj)) continue;
         const status = rec(quota.status) ?? {};
@@ -186,7 +197,8 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
             `status unknown for quota: ${quota.metadata.name ?? ''}, resources: ${unknown.sort().join(',')}`,
           );
         let matchedDelta = delta;
-        if (req.operation === 'UPDATE' && req.oldObject && !quotaMatches(quota, desc, req.oldObject)) matchedDelta = input;
+        if (req.operation === 'UPDATE' && req.oldObject && !quotaMatches(quota, desc, req.oldObject))
+          matchedDelta = input;
         const requested = mask(matchedDelta, hard.keys());
         for (const [k, q] of [...requested]) if (q.nanos === 0n) requested.delete(k);
         if (requested.size === 0) continue;
@@ -229,8 +241,11 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
       if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return;
       if (!req.object || req.subresource !== '') return;
       const obj = req.object;
+      // Most namespaces have no quota: nothing to wait for.
+      if ((await access.list('', 'ResourceQuota', req.namespace)).length === 0) return;
       // A create of a name that exists fails in storage right after; do not charge for it.
-      if (req.operation === 'CREATE' && (await access.get(desc.group, desc.kind, req.namespace, req.name))) return;
+      if (req.operation === 'CREATE' && (await access.get(desc.group, desc.kind, req.namespace, req.name)))
+        return;
       await mutex.run(req.namespace, () => charge(req, obj));
     },
     committed(req, outcome) {

@@ -153,7 +153,7 @@ export function serviceAccountPlugin(
       if (!isPodRequest(req) || req.operation !== 'CREATE' || !req.object) return;
       const pod = req.object;
       if (pod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
-      const podSpec = child(pod as Obj, 'spec');
+      const podSpec = child(pod, 'spec');
       if (str(podSpec.serviceAccountName) === '') podSpec.serviceAccountName = DEFAULT_SERVICE_ACCOUNT;
       const saName = str(podSpec.serviceAccountName);
       // The deprecated spelling always mirrors the current one in what is served.
@@ -168,7 +168,7 @@ export function serviceAccountPlugin(
     async validate(req) {
       if (!isPodRequest(req) || req.operation !== 'CREATE' || !req.object) return;
       const pod = req.object;
-      const podSpec = child(pod as Obj, 'spec');
+      const podSpec = child(pod, 'spec');
       if (pod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
         if (str(podSpec.serviceAccountName) !== '')
           throw podForbidden(req, 'a mirror pod may not reference service accounts');

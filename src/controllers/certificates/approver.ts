@@ -17,7 +17,7 @@ import {
   type CertificateRequestInfo,
 } from '../../pki/certs.js';
 import { approvalState, KUBE_APISERVER_CLIENT_KUBELET_SIGNER, requestPem, type CsrObj } from './common.js';
-import { CONDITION_APPROVED } from './csr-kind.js';
+import { CONDITION_APPROVED } from '../../api/kinds/certificate-signing-request.js';
 
 const approvedTotal = metrics.counter(
   'k8ts_csr_approver_approved_total',

@@ -16,8 +16,7 @@ import {
   certificateSigningRequestResource,
   csrApprovalStrategy,
   csrConditionText,
-  csrRequesterAdmission,
-} from './csr-kind.js';
+} from '../../api/kinds/certificate-signing-request.js';
 import { CsrSigner, signerValidationError, signingDurationSeconds } from './signer.js';
 
 const log = createLogger('test');
@@ -295,23 +294,6 @@ describe('CSR signer', () => {
 });
 
 describe('CertificateSigningRequest kind', () => {
-  test('the requester admission records who asks', () => {
-    const obj: KubeObject = {
-      apiVersion: 'certificates.k8s.io/v1',
-      kind: 'CertificateSigningRequest',
-      metadata: { name: 'x' },
-      spec: { username: 'forged' },
-    };
-    csrRequesterAdmission.admit({
-      operation: 'CREATE',
-      resource: { group: 'certificates.k8s.io', kind: 'CertificateSigningRequest' },
-      subresource: '',
-      object: obj,
-      user: { name: 'system:bootstrap:abc', groups: ['system:bootstrappers'] },
-    });
-    assert.deepEqual(obj.spec, { username: 'system:bootstrap:abc', groups: ['system:bootstrappers'] });
-  });
-
   test('status updates keep the spec; approval may not both approve and deny', () => {
     const st = certificateSigningRequestResource.strategy!;
     const old: KubeObject = {

@@ -1,7 +1,7 @@
 // What the CSR approver and signer share (upstream's pkg/controller/certificates helpers).
 import type { CertificateSigningRequest } from '../../api/generated/types.js';
 import type { KubeObject } from '../../api/meta.js';
-import { CONDITION_APPROVED, CONDITION_DENIED } from './csr-kind.js';
+import { CONDITION_APPROVED, CONDITION_DENIED } from '../../api/kinds/certificate-signing-request.js';
 
 export type CsrObj = CertificateSigningRequest & KubeObject;
 

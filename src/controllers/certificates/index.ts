@@ -14,10 +14,9 @@ export { CsrApprover } from './approver.js';
 export { CsrSigner } from './signer.js';
 export {
   certificateSigningRequestResource,
-  csrRequesterAdmission,
   csrApprovalStrategy,
   CSR_APPROVAL_SUBRESOURCE,
-} from './csr-kind.js';
+} from '../../api/kinds/certificate-signing-request.js';
 
 const DEFAULT_WORKERS = 5;
 

@@ -25,7 +25,7 @@ import {
   requestPem,
   type CsrObj,
 } from './common.js';
-import { CONDITION_FAILED } from './csr-kind.js';
+import { CONDITION_FAILED } from '../../api/kinds/certificate-signing-request.js';
 
 const signedTotal = metrics.counter(
   'k8ts_csr_signer_signed_total',

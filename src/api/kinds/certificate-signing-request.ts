@@ -1,7 +1,6 @@
-// certificates.k8s.io/v1 CertificateSigningRequest, described for the API server (it is not in
-// src/api/kinds yet; the lead registers it from here). Cluster-scoped. Upstream's strategy:
+// certificates.k8s.io/v1 CertificateSigningRequest. Cluster-scoped. Upstream's strategy:
 // - create: status is cleared (nobody creates a pre-approved request) and spec.username, uid,
-//   groups and extra are set from the requesting user — done by csrRequesterAdmission below,
+//   groups and extra are set from the requesting user — done by the CertificateSigningRequestRequester admission plugin,
 //   because a strategy does not see the user;
 // - update of the main resource: spec and status are kept (only metadata changes);
 // - status: spec is kept, status.certificate may be set once (PEM certificates only);
@@ -11,12 +10,12 @@
 // csrApprovalStrategy and CSR_APPROVAL_SUBRESOURCE for the server to wire. Until it is served,
 // the status strategy accepts Approved/Denied conditions too (the approver falls back to status),
 // with the same rules as approval.
-import { fieldErr, type FieldError } from '../../api/errors.js';
-import { isPlainObject, type KubeObject } from '../../api/meta.js';
-import type { ResourceDescription, Strategy } from '../../api/types.js';
-import { humanDuration } from '../../api/kinds/age.js';
-import { ageColumn, nameColumn, strField } from '../../api/kinds/columns.js';
-import { validateObjectMeta, validateObjectMetaUpdate } from '../../api/validation/objectmeta.js';
+import { fieldErr, type FieldError } from '../errors.js';
+import { isPlainObject, type KubeObject } from '../meta.js';
+import type { ResourceDescription, Strategy } from '../types.js';
+import { humanDuration } from './age.js';
+import { ageColumn, nameColumn, strField } from './columns.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/objectmeta.js';
 import { parseCertificateRequest } from '../../pki/certs.js';
 
 export const CONDITION_APPROVED = 'Approved';
@@ -288,42 +287,5 @@ export const certificateSigningRequestResource: ResourceDescription = {
         ...validateCertificate(obj, old),
       ];
     },
-  },
-};
-
-/** The parts of an admission request csrRequesterAdmission reads (structurally the server's AdmissionRequest). */
-export interface CsrAdmissionRequest {
-  readonly operation: string;
-  readonly resource: { readonly group: string; readonly kind: string };
-  readonly subresource: string;
-  readonly object?: KubeObject;
-  readonly user: {
-    readonly name: string;
-    readonly uid?: string;
-    readonly groups: readonly string[];
-    readonly extra?: Readonly<Record<string, readonly string[]>>;
-  };
-}
-
-/**
- * A mutating admission plugin for the server's admission chain: on create of a
- * CertificateSigningRequest, records who asks (spec.username, uid, groups, extra), as upstream's
- * strategy does from the request context.
- */
-export const csrRequesterAdmission = {
-  name: 'CertificateSigningRequestRequester',
-  admit(req: CsrAdmissionRequest): void {
-    if (req.operation !== 'CREATE' || req.subresource !== '' || !req.object) return;
-    if (req.resource.group !== 'certificates.k8s.io' || req.resource.kind !== 'CertificateSigningRequest')
-      return;
-    const s: Obj = isPlainObject(req.object.spec) ? req.object.spec : {};
-    s.username = req.user.name;
-    if (req.user.uid) s.uid = req.user.uid;
-    else delete s.uid;
-    s.groups = [...req.user.groups];
-    if (req.user.extra && Object.keys(req.user.extra).length > 0)
-      s.extra = Object.fromEntries(Object.entries(req.user.extra).map(([k, v]) => [k, [...v]]));
-    else delete s.extra;
-    req.object.spec = s;
   },
 };

@@ -49,6 +49,8 @@ export interface AgentOptions {
   labels?: Record<string, string>;
   /** The agent's state directory (its file system is the node's ephemeral-storage). */
   dataDir?: string;
+  /** The port of the node's own API server, published in status.daemonEndpoints. */
+  daemonPort?: number;
   fake?: FakeAgentOptions;
   heartbeat?: HeartbeatOptions;
   /** Requests in flight for node registration, leases and node status (default 64). */
@@ -112,6 +114,7 @@ function nodeConfigs(opts: AgentOptions, runtime: PodRuntime): NodeConfig[] {
     labels: opts.labels,
     runtimeVersion: runtime.version(),
     dataDir: opts.dataDir,
+    daemonPort: opts.daemonPort,
   });
   if (runtime.type === 'fake') cfg.podCIDR = fakePodCidr(0, fake.podCidrBase ?? '10.42.0.0');
   return [cfg];

@@ -112,6 +112,8 @@ export interface HostNodeOptions {
   /** The file system whose size is the node's ephemeral-storage (default /). */
   dataDir?: string;
   maxPods?: number;
+  /** The port of the node's own API (logs, exec, port-forward); default 10250. */
+  daemonPort?: number;
 }
 
 /**
@@ -169,7 +171,7 @@ export function hostNodeConfig(opts: HostNodeOptions): NodeConfig {
       osImage: osImage(),
       systemUUID: readTrimmed('/sys/class/dmi/id/product_uuid'),
     },
-    daemonPort: KUBELET_PORT,
+    daemonPort: opts.daemonPort ?? KUBELET_PORT,
   };
 }
 

@@ -2,9 +2,21 @@
 // in one process, until SIGINT or SIGTERM.
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startControlPlane, DEFAULT_SERVICE_CIDR } from '../server/control-plane.js';
+import { startLocalNode, type LocalNode } from '../server/local-node.js';
 import { createLogger } from '../util/log.js';
-import { boolFlag, listFlag, parseFlags, portFlag, stringFlag, UsageError, type FlagSpec } from './flags.js';
+import {
+  boolFlag,
+  listFlag,
+  optionalStringFlag,
+  parseFlags,
+  portFlag,
+  stringFlag,
+  UsageError,
+  type FlagSpec,
+} from './flags.js';
 import type { Command } from './main.js';
 
 const log = createLogger('server');
@@ -20,6 +32,9 @@ const FLAGS: FlagSpec = {
   disable: { type: 'string', multiple: true },
   runtime: { type: 'string' },
   'node-name': { type: 'string' },
+  'container-runtime-endpoint': { type: 'string' },
+  'node-port': { type: 'string' },
+  'private-registry': { type: 'string' },
 };
 
 const USAGE = `k8ts server [flags]
@@ -33,7 +48,11 @@ const USAGE = `k8ts server [flags]
   --disable-agent         run the control plane only
   --disable NAME,...      switch off built-in components
   --runtime KIND          the server's own node: containerd (default) or fake (simulated)
-  --node-name NAME        the server's own node name (default: the host name)`;
+  --node-name NAME        the server's own node name (default: the host name)
+  --node-port N           port of the node's own API for logs, exec, port-forward (default 10250)
+  --container-runtime-endpoint SOCK   use this CRI socket instead of starting containerd
+  --private-registry FILE registry mirrors and configs, k3s registries.yaml format
+                          (default <data-dir>/registries.yaml when it exists)`;
 
 export function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
@@ -60,7 +79,30 @@ async function runServer(argv: string[]): Promise<number> {
     serviceCidr: stringFlag(flags, 'service-cidr', DEFAULT_SERVICE_CIDR),
     disable: listFlag(flags, 'disable'),
   });
+  let localNode: LocalNode | undefined;
   if (boolFlag(flags, 'disable-agent')) log.info('node agent disabled');
+  else {
+    const registries = optionalStringFlag(flags, 'private-registry') ?? join(dataDir, 'registries.yaml');
+    try {
+      localNode = await startLocalNode({
+        runtime,
+        nodeName: optionalStringFlag(flags, 'node-name'),
+        dataDir,
+        serverUrl: controlPlane.url,
+        ca: controlPlane.pki.ca,
+        serviceCidr: stringFlag(flags, 'service-cidr', DEFAULT_SERVICE_CIDR),
+        containerRuntimeEndpoint: optionalStringFlag(flags, 'container-runtime-endpoint'),
+        registriesFile: existsSync(registries) ? registries : undefined,
+        nodePort: portFlag(flags, 'node-port', 10250, true),
+      });
+    } catch (err) {
+      await controlPlane.stop();
+      throw new Error(
+        `the node agent could not start (${err instanceof Error ? err.message : String(err)}); ` +
+          'run with --runtime fake for simulated pods or --disable-agent for the control plane only',
+      );
+    }
+  }
 
   process.stdout.write(
     `k8ts server ready at ${controlPlane.url}\n` +
@@ -78,6 +120,7 @@ async function runServer(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  await localNode?.stop();
   await controlPlane.stop();
   return 0;
 }

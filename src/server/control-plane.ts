@@ -41,6 +41,12 @@ import { createLogger } from '../util/log.js';
 import { RestClient } from '../client/rest.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { createControllerManager } from '../controllers/manager.js';
+import {
+  createStreamingHandler,
+  routeUpgradesAsRequests,
+  storeLookup,
+  STREAMING_SUBRESOURCES,
+} from '../apiserver/streaming/index.js';
 import { rootCaCertificatePublisher } from '../controllers/serviceaccount/index.js';
 import { csrSigningController } from '../controllers/certificates/index.js';
 import { K8TS_VERSION } from '../version.js';
@@ -182,6 +188,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       },
     });
 
+    const tokenSubresources = tokenSubresourceHandler({
+      store,
+      tokenRequest: (sa, req) => auth.tokenRequest(sa, req),
+    });
+    // The API server's own identity towards node agents (logs, exec, port-forward, node proxy).
+    const kubeletClient = await issueClientCertificate(pki.ca, 'kube-apiserver-kubelet-client', [
+      'system:masters',
+    ]);
+    const streaming = createStreamingHandler({
+      lookup: storeLookup(store, builtinResources),
+      nodeClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: pki.ca.certPem },
+    });
     const apiServer = await createApiServer({
       store,
       resources: [...builtinResources, selfSubjectRulesReviewResource],
@@ -199,13 +217,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
           auth.authorizer.resourceRulesFor(user, ns),
         ),
       },
-      subresourceHandler: tokenSubresourceHandler({
-        store,
-        tokenRequest: (sa, req) => auth.tokenRequest(sa, req),
-      }),
-      extraSubresources: [TOKEN_SUBRESOURCE],
+      // Each handler answers false for what it does not serve; the first that serves it wins.
+      subresourceHandler: async (info, desc, req, res, user) =>
+        (await tokenSubresources(info, desc, req, res, user)) ||
+        (await streaming(info, desc, req, res, user)),
+      extraSubresources: [TOKEN_SUBRESOURCE, ...STREAMING_SUBRESOURCES],
     });
     stops.push(() => apiServer.close());
+    // WebSocket and SPDY upgrades (exec, attach, port-forward) go through the same request handling.
+    routeUpgradesAsRequests(apiServer.httpServer);
 
     // Upstream's default roles and bindings, and the Secret behind the node token.
     const policy = bootstrapPolicy();

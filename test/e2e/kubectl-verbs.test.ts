@@ -647,13 +647,17 @@ spec:
     max: {cpu: "1"}
 `,
     });
+    // The root CA publisher gives every namespace its kube-root-ca.crt, which counts as a ConfigMap.
+    await waitFor('kube-root-ca.crt', async () =>
+      (await kr(['-n', 'bounded', 'get', 'configmap', 'kube-root-ca.crt'])).code === 0 ? true : undefined,
+    );
     await k([
       '-n',
       'bounded',
       'create',
       'quota',
       'compute-quota',
-      '--hard=requests.cpu=600m,pods=5,configmaps=1',
+      '--hard=requests.cpu=600m,pods=5,configmaps=2',
     ]);
     await k(['-n', 'bounded', 'run', 'small', '--image=nginx']);
     assert.equal(
@@ -707,12 +711,12 @@ spec:
     const quota = await k(['-n', 'bounded', 'describe', 'quota', 'compute-quota']);
     assert.match(quota, /^pods\s+1\s+5$/m);
     assert.match(quota, /^requests\.cpu\s+250m\s+600m$/m);
-    assert.match(quota, /^configmaps\s+0\s+1$/m);
+    assert.match(quota, /^configmaps\s+1\s+2$/m);
     await k(['-n', 'bounded', 'create', 'configmap', 'one']);
     const two = await kr(['-n', 'bounded', 'create', 'configmap', 'two']);
     assert.match(
       two.stderr,
-      /configmaps "two" is forbidden: exceeded quota: compute-quota, requested: configmaps=1, used: configmaps=1, limited: configmaps=1/,
+      /configmaps "two" is forbidden: exceeded quota: compute-quota, requested: configmaps=1, used: configmaps=2, limited: configmaps=2/,
     );
     await k(['-n', 'bounded', 'delete', 'configmap', 'one']);
     await waitFor('the quota to be released', async () =>
@@ -724,7 +728,7 @@ spec:
         'compute-quota',
         '-o',
         'jsonpath={.status.used.configmaps}',
-      ])) === '0'
+      ])) === '1'
         ? true
         : undefined,
     );
@@ -793,5 +797,30 @@ metadata:
     const d = await kr(['delete', 'deployment', 'web', '--cascade=background']);
     assert.equal(d.code, 0, d.stderr);
     assert.equal(d.stdout.trim(), 'deployment.apps "web" deleted');
+  });
+
+  test('deployments deleted in the foreground take their ReplicaSets; orphaned ones leave them', async () => {
+    const replicaSets = async (app: string): Promise<string[]> =>
+      (await k(['get', 'replicasets', '-l', `app=${app}`, '-o', 'jsonpath={.items[*].metadata.name}']))
+        .split(' ')
+        .filter((n) => n !== '');
+    for (const app of ['fg', 'orphaned']) {
+      await k(['create', 'deployment', app, '--image=nginx', '--replicas=1']);
+      await waitFor(`the ReplicaSet of ${app}`, async () =>
+        (await replicaSets(app)).length > 0 ? true : undefined,
+      );
+    }
+    // kubectl waits for the foreground deletion to finish: by then the ReplicaSet is gone.
+    const fg = await kr(['delete', 'deployment', 'fg', '--cascade=foreground', '--timeout=30s']);
+    assert.equal(fg.code, 0, fg.stderr);
+    assert.equal(fg.stdout.trim(), 'deployment.apps "fg" deleted');
+    assert.deepEqual(await replicaSets('fg'), []);
+
+    const [rs] = await replicaSets('orphaned');
+    const or = await kr(['delete', 'deployment', 'orphaned', '--cascade=orphan', '--timeout=30s']);
+    assert.equal(or.code, 0, or.stderr);
+    assert.equal((await kr(['get', 'deployment', 'orphaned'])).code, 1);
+    assert.deepEqual(await replicaSets('orphaned'), [rs]);
+    assert.equal(await k(['get', 'replicaset', rs!, '-o', 'jsonpath={.metadata.ownerReferences}']), '');
   });
 });

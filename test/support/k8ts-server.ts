@@ -1,7 +1,8 @@
 // Starts a real `k8ts server` process in a temporary data dir on a free port, for end-to-end tests
 // that drive it with the real kubectl (preinstalled on the machine) the way a user would.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -81,6 +82,8 @@ export interface StartOptions {
   dataDir?: string;
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** Run the server's own node agent (default: control plane only). */
+  agent?: boolean;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
@@ -95,7 +98,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     String(port),
     '--bind-address',
     '127.0.0.1',
-    '--disable-agent',
+    ...(opts.agent ? [] : ['--disable-agent']),
     ...(opts.extraArgs ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {
@@ -156,4 +159,24 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       if (!sopts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Removes a data dir a node agent used: containers' mounts (shm, rootfs) outlive the agent by
+ * design, so they are unmounted first.
+ */
+export function removeDataDir(dir: string): void {
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      // Already gone with its parent: nothing to do.
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 }

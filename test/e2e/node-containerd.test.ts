@@ -1,0 +1,113 @@
+// `k8ts server` as a single-node cluster running real containers: its own node agent starts
+// containerd, pulls the seeds' images through a docker.io mirror (a local registry holding
+// busybox-built stand-ins), and kubectl sees pods Running, their logs, exec, and HTTP on the pod IP.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
+
+let registry: TestRegistry;
+let server: TestServer;
+const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-node-'));
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+before(async () => {
+  registry = await startRegistry();
+  writeFileSync(
+    join(dataDir, 'registries.yaml'),
+    [
+      'mirrors:',
+      '  docker.io:',
+      `    endpoint: ["${registry.endpoint}"]`,
+      'configs:',
+      `  "${registry.host}":`,
+      '    tls:',
+      '      insecure_skip_verify: true',
+      '',
+    ].join('\n'),
+  );
+  const nodePort = await freePort();
+  server = await startServer({
+    dataDir,
+    agent: true,
+    extraArgs: ['--node-name', 'k8ts-e2e-node', '--node-port', String(nodePort)],
+    readyTimeoutMs: 60_000,
+  });
+});
+
+after(async () => {
+  // Pods outlive a stopped agent (a restarted one adopts them), so remove them through the API first.
+  await server?.kubectl(['delete', 'deployment,pod', '--all', '--wait', '--timeout=60s'], { timeoutMs: 90_000 });
+  await server?.stop();
+  await registry?.stop();
+  removeDataDir(dataDir);
+});
+
+test('the server registers its own node, Ready and labelled control-plane', async () => {
+  const ready = await waitFor('node Ready', async () => {
+    const r = await server.kubectl([
+      'get',
+      'node',
+      'k8ts-e2e-node',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    return r.stdout === 'True' ? r.stdout : undefined;
+  });
+  assert.equal(ready, 'True');
+  const roles = await server.kubectlOk(['get', 'nodes']);
+  assert.match(roles, /k8ts-e2e-node\s+Ready\s+control-plane/);
+});
+
+test("a Deployment of the seeds' myapp runs real containers that answer HTTP, log and exec", async () => {
+  await server.kubectlOk(['create', 'deployment', 'myapp', '--image=wangyanglinux/myapp:v1', '--replicas=2']);
+  const pods = await waitFor('2 pods Running', async () => {
+    const out = await server.kubectlOk([
+      'get',
+      'pods',
+      '-l',
+      'app=myapp',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.status.podIP}{"\\n"}{end}',
+    ]);
+    const lines = out
+      .trim()
+      .split('\n')
+      .filter((l) => / Running \d/.test(l));
+    return lines.length === 2 ? lines.map((l) => l.split(' ')) : undefined;
+  });
+  const [name, , ip] = pods[0]!;
+  const page = await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
+  assert.match(page, /v1/);
+  const exec = await server.kubectlOk(['exec', name!, '--', 'echo', 'hello from the pod']);
+  assert.equal(exec.trim(), 'hello from the pod');
+  const table = await server.kubectlOk(['get', 'deployment', 'myapp']);
+  assert.match(table, /myapp\s+2\/2\s+2\s+2/);
+});
+
+test('an image that does not exist ends in ImagePullBackOff', async () => {
+  await server.kubectlOk(['run', 'ghost', '--image=no-such/image:v9']);
+  const reason = await waitFor('ImagePullBackOff', async () => {
+    const out = await server.kubectlOk([
+      'get',
+      'pod',
+      'ghost',
+      '-o',
+      'jsonpath={.status.containerStatuses[0].state.waiting.reason}',
+    ]);
+    return out === 'ImagePullBackOff' ? out : undefined;
+  });
+  assert.equal(reason, 'ImagePullBackOff');
+});

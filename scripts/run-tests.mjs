@@ -37,34 +37,54 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Tests that own host-wide state (containerd, the k8ts0 CNI bridge and its pod network) run one at a
+// time after the rest; everything else runs two files at a time.
+const HOST_WIDE = /\/e2e\/(cri-|node-|streaming)/;
+const groups = [
+  { files: files.filter((f) => !HOST_WIDE.test(f)), concurrency: 2 },
+  { files: files.filter((f) => HOST_WIDE.test(f)), concurrency: 1 },
+].filter((g) => g.files.length > 0);
+
 // The spec reporter for people; its closing totals ("ℹ pass N") give the plain summary line CI reads.
-const child = spawn(
-  process.execPath,
-  [
-    '--test',
-    '--test-concurrency=2',
-    // A test that hangs fails on its own instead of holding up the run; a file whose tests are done
-    // exits even if something left a handle open (the leak tests check handles explicitly).
-    '--test-timeout=180000',
-    '--test-force-exit',
-    '--enable-source-maps',
-    '--test-reporter=spec',
-    ...files,
-  ],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' },
-  },
-);
-let tail = '';
-child.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-8192);
-});
-const status = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-const count = (name) => Number(new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(tail)?.[1] ?? 0);
-const passed = count('pass');
-const failed = count('fail') + count('cancelled');
-const skipped = count('skipped');
+async function runGroup({ files: groupFiles, concurrency }) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      // A test that hangs fails on its own instead of holding up the run; a file whose tests are done
+      // exits even if something left a handle open (the leak tests check handles explicitly).
+      '--test-timeout=180000',
+      '--test-force-exit',
+      '--enable-source-maps',
+      '--test-reporter=spec',
+      ...groupFiles,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' },
+    },
+  );
+  let tail = '';
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    tail = (tail + chunk.toString()).slice(-8192);
+  });
+  const status = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  const count = (name) => Number(new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(tail)?.[1] ?? 0);
+  return { status, passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') };
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let status = 0;
+for (const group of groups) {
+  const r = await runGroup(group);
+  passed += r.passed;
+  failed += r.failed;
+  skipped += r.skipped;
+  if (r.status !== 0) status = r.status;
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -451,7 +451,7 @@ test('fuzzed writes get well-formed answers and the store holds exactly what was
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    assert.ok(n >= 1000, `only ${n} requests in the time budget`);
+    assert.ok(n >= 500, `only ${n} requests in the time budget`);
 
     // Still up and answering.
     assert.equal((await server.request('GET', '/readyz')).status, 200);

@@ -4,15 +4,7 @@
 import type { FieldError } from './errors.js';
 import type { KubeObject } from './meta.js';
 
-export type Verb =
-  | 'create'
-  | 'delete'
-  | 'deletecollection'
-  | 'get'
-  | 'list'
-  | 'patch'
-  | 'update'
-  | 'watch';
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
 export const ALL_VERBS: readonly Verb[] = [
   'create',
@@ -96,6 +88,12 @@ export interface ResourceDescription {
   readonly shortNames?: readonly string[];
   readonly categories?: readonly string[];
   readonly namespaced: boolean;
+  /**
+   * How metadata.name is validated on create, as upstream's ValidateXName for the kind does: a
+   * DNS-1123 subdomain when absent; a DNS-1123 label (Namespace), a DNS-1035 label (Service), or any
+   * valid URL path segment (RBAC kinds, HorizontalPodAutoscaler, CertificateSigningRequest).
+   */
+  readonly nameRule?: 'dns-subdomain' | 'dns-label' | 'dns-1035-label' | 'path-segment';
   /** Definition name in the schema registry: 'io.k8s.api.apps.v1.Deployment'. */
   readonly schemaRef: string;
   /** Verbs served; all of ALL_VERBS when absent. */

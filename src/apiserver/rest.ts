@@ -91,6 +91,11 @@ import {
 import { pruneUnknownFields } from './unknown-fields.js';
 import { typeMismatch } from './type-check.js';
 import { bindPod, evictPod, type PodStorage } from './pod-subresources.js';
+import {
+  uniqueFieldErrors,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from '../api/validation/objectmeta.js';
 import { WatchCache } from './watch-cache.js';
 import { serveWatch } from './watch.js';
 
@@ -577,19 +582,9 @@ export class RestHandler {
     return { obj, warnings };
   }
 
+  /** Metadata checks with the kind's name rule (upstream's ValidateObjectMeta), before the strategy's. */
   private validateMeta(desc: ResourceDescription, obj: KubeObject): FieldError[] {
-    const errs: FieldError[] = [];
-    const name = obj.metadata.name ?? '';
-    if (name === '') errs.push(fieldErr.required('metadata.name', 'name or generateName is required'));
-    else for (const p of pathSegmentProblems(name)) errs.push(fieldErr.invalid('metadata.name', name, p));
-    if (desc.namespaced && !obj.metadata.namespace) errs.push(fieldErr.required('metadata.namespace', ''));
-    const labels = obj.metadata.labels;
-    if (labels !== undefined && !isPlainObject(labels))
-      errs.push(fieldErr.invalid('metadata.labels', labels, 'must be a map of strings'));
-    const ann = obj.metadata.annotations;
-    if (ann !== undefined && !isPlainObject(ann))
-      errs.push(fieldErr.invalid('metadata.annotations', ann, 'must be a map of strings'));
-    return errs;
+    return validateObjectMeta(obj.metadata, { namespaced: desc.namespaced, nameRule: desc.nameRule });
   }
 
   private async checkNamespace(desc: ResourceDescription, ns: string, name: string): Promise<void> {
@@ -690,12 +685,14 @@ export class RestHandler {
     await this.checkNamespace(desc, meta.namespace ?? '', name);
     // Upstream records the managed fields before mutating admission and the create strategy:
     // what admission adds (a token volume, a priority) is nobody's.
-    const managed = track ? this.trackManagedFields(r, undefined, cloneObject(obj)).metadata.managedFields : undefined;
+    const managed = track
+      ? this.trackManagedFields(r, undefined, cloneObject(obj)).metadata.managedFields
+      : undefined;
     const adm = this.admissionRequest(r, 'CREATE', name, obj, undefined, dryRun);
     await runAdmission(this.deps.admission, adm);
     st?.prepareForCreate?.(obj);
     dropEmptyMetadata(obj.metadata);
-    const errs = [...this.validateMeta(desc, obj), ...(st?.validate?.(obj) ?? [])];
+    const errs = uniqueFieldErrors([...this.validateMeta(desc, obj), ...(st?.validate?.(obj) ?? [])]);
     if (errs.length) throw invalid(desc.kind, desc.group, obj.metadata.name ?? '', errs);
     await runValidation(this.deps.admission, adm);
     if (track) {
@@ -875,10 +872,13 @@ export class RestHandler {
     } else delete m.generation;
     m.resourceVersion = c.resourceVersion;
     dropEmptyMetadata(m);
-    const errs = [...this.validateMeta(desc, next)];
-    if (info.subresource === 'status') errs.push(...(st?.validateStatusUpdate?.(next, current) ?? []));
-    else if (info.subresource === '')
-      errs.push(...(st?.validateUpdate?.(next, current) ?? st?.validate?.(next) ?? []));
+    const own =
+      info.subresource === 'status'
+        ? (st?.validateStatusUpdate?.(next, current) ?? [])
+        : info.subresource === ''
+          ? (st?.validateUpdate?.(next, current) ?? st?.validate?.(next) ?? [])
+          : [];
+    const errs = uniqueFieldErrors([...validateObjectMetaUpdate(next.metadata, current.metadata), ...own]);
     if (errs.length) throw invalid(desc.kind, desc.group, info.name, errs);
     return next;
   }

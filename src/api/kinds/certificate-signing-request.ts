@@ -226,6 +226,7 @@ export const certificateSigningRequestResource: ResourceDescription = {
   singular: 'certificatesigningrequest',
   shortNames: ['csr'],
   namespaced: false,
+  nameRule: 'path-segment',
   schemaRef: 'io.k8s.api.certificates.v1.CertificateSigningRequest',
   subresources: { status: true },
   tableColumns: [

@@ -38,6 +38,7 @@ export const clusterRoleResource: ResourceDescription = {
   plural: 'clusterroles',
   singular: 'clusterrole',
   namespaced: false,
+  nameRule: 'path-segment',
   schemaRef: 'io.k8s.api.rbac.v1.ClusterRole',
   tableColumns: [nameColumn, createdAtColumn],
   strategy: {

@@ -29,6 +29,7 @@ export const clusterRoleBindingResource: ResourceDescription = {
   plural: 'clusterrolebindings',
   singular: 'clusterrolebinding',
   namespaced: false,
+  nameRule: 'path-segment',
   schemaRef: 'io.k8s.api.rbac.v1.ClusterRoleBinding',
   tableColumns: [nameColumn, columns.role, ageColumn, ...columns.wide],
   strategy: {

@@ -381,6 +381,7 @@ export const horizontalPodAutoscalerResource: ResourceDescription = {
   shortNames: ['hpa'],
   categories: ['all'],
   namespaced: true,
+  nameRule: 'path-segment',
   schemaRef: 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler',
   subresources: { status: true },
   tableColumns: hpaColumns,
@@ -403,6 +404,7 @@ export const horizontalPodAutoscalerResource: ResourceDescription = {
 export const horizontalPodAutoscalerV1Resource: ResourceDescription = {
   ...horizontalPodAutoscalerResource,
   version: 'v1',
+  nameRule: 'path-segment',
   schemaRef: 'io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler',
   strategy: servedStrategy(
     horizontalPodAutoscalerResource.strategy ?? {},

@@ -84,6 +84,7 @@ export const namespaceResource: ResourceDescription = {
   singular: 'namespace',
   shortNames: ['ns'],
   namespaced: false,
+  nameRule: 'dns-label',
   schemaRef: 'io.k8s.api.core.v1.Namespace',
   subresources: { status: true },
   tableColumns: [

@@ -16,6 +16,7 @@ export const roleResource: ResourceDescription = {
   plural: 'roles',
   singular: 'role',
   namespaced: true,
+  nameRule: 'path-segment',
   schemaRef: 'io.k8s.api.rbac.v1.Role',
   tableColumns: [nameColumn, createdAtColumn],
   strategy: {

@@ -29,6 +29,7 @@ export const roleBindingResource: ResourceDescription = {
   plural: 'rolebindings',
   singular: 'rolebinding',
   namespaced: true,
+  nameRule: 'path-segment',
   schemaRef: 'io.k8s.api.rbac.v1.RoleBinding',
   tableColumns: [nameColumn, columns.role, ageColumn, ...columns.wide],
   strategy: {

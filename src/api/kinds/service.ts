@@ -346,6 +346,7 @@ export const serviceResource: ResourceDescription = {
   shortNames: ['svc'],
   categories: ['all'],
   namespaced: true,
+  nameRule: 'dns-1035-label',
   schemaRef: 'io.k8s.api.core.v1.Service',
   subresources: { status: true },
   tableColumns: serviceColumns,

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StatusError } from '../../api/errors.js';
 import type { CronJob, Job } from '../../api/generated/types.js';
@@ -8,6 +8,12 @@ import { FakeClock, formatTime } from '../common/clock.js';
 import { FakeRecorder, fakeInformer, put, remove } from '../testing.js';
 import { CronJobController } from './cronjob-controller.js';
 import { formatInZone, jobNameFor, mostRecentScheduleTime, SCHEDULED_TIMESTAMP_ANNOTATION } from './utils.js';
+
+/** Controllers made by the tests, stopped at the end so no requeue timer outlives them. */
+const made: Array<{ stop(): Promise<void> }> = [];
+after(async () => {
+  for (const c of made) await c.stop();
+});
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -101,6 +107,7 @@ function setup(cj: CronJob) {
       },
     },
   });
+  made.push(controller);
   const finishJob = (name: string, type: 'Complete' | 'Failed'): void => {
     const j = structuredClone<Job>(jobInformer.get('default', name)!);
     j.status = { startTime: formatTime(clock.now() - 5000), conditions: [{ type, status: 'True' }] };

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StatusError } from '../../api/errors.js';
 import type { ControllerRevision, DaemonSet, Node, Pod } from '../../api/generated/types.js';
@@ -8,6 +8,12 @@ import { FakePodControl, FakeRecorder, fakeInformer, put, readyPod, remove } fro
 import type { RevisionClient } from '../statefulset/history.js';
 import { DaemonSetController } from './daemonset-controller.js';
 import { nodeShouldRunDaemonPod, targetNodeName } from './predicates.js';
+
+/** Controllers made by the tests, stopped at the end so no requeue timer outlives them. */
+const made: Array<{ stop(): Promise<void> }> = [];
+after(async () => {
+  for (const c of made) await c.stop();
+});
 
 function dsExample(): DaemonSet {
   return {
@@ -92,6 +98,7 @@ function setup(initial: DaemonSet) {
       revisions,
     },
   });
+  made.push(controller);
   const key = 'default/deamonset-example';
   const observe = (ready = true): Pod[] => {
     const out: Pod[] = [];

@@ -253,6 +253,8 @@ export class DaemonSetController {
       this.revisionsOf(ds),
       ds.status?.collisionCount,
       this.client.revisions,
+      // Daemon set revisions also carry the pods' hash label (upstream's DefaultDaemonSetUniqueLabelKey).
+      (hash) => ({ [POD_REVISION_LABEL]: hash }),
     );
     const hash = revisionHash(revision);
     const nodes = this.nodeInformer.list();

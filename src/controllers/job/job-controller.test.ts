@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job, Pod } from '../../api/generated/types.js';
 import { JOBS, PODS } from '../../client/typed-refs.js';
@@ -15,6 +15,12 @@ import {
   parseIndexes,
   podFailureBackoffMs,
 } from './util.js';
+
+/** Controllers made by the tests, stopped at the end so no requeue timer outlives them. */
+const made: Array<{ stop(): Promise<void> }> = [];
+after(async () => {
+  for (const c of made) await c.stop();
+});
 
 class FakeJobPods implements JobPodControl {
   readonly created: Pod[] = [];
@@ -89,6 +95,7 @@ function setup(job: Job) {
       return j;
     },
   });
+  made.push(controller);
   const key = 'default/pi';
   const job_ = (): Job => jobInformer.get('default', 'pi')!;
   /** Moves created pods into the cache (as the watch would), in phase Pending. */

@@ -74,6 +74,7 @@ export function newRevision(
   template: PodTemplateSpec | undefined,
   revision: number,
   collisionCount: number | undefined,
+  extraLabels: (hash: string) => Record<string, string> = () => ({}),
 ): ControllerRevision {
   const data = templatePatch(template);
   const hash = hashRevision(data, collisionCount);
@@ -83,7 +84,11 @@ export function newRevision(
     metadata: {
       name: revisionName(parent.metadata.name ?? '', hash),
       namespace: parent.metadata.namespace,
-      labels: { ...(template?.metadata?.labels ?? {}), [CONTROLLER_REVISION_HASH_LABEL]: hash },
+      labels: {
+        ...(template?.metadata?.labels ?? {}),
+        ...extraLabels(hash),
+        [CONTROLLER_REVISION_HASH_LABEL]: hash,
+      },
       ownerReferences: [controllerRef(parent)],
     },
     data,
@@ -109,10 +114,11 @@ export async function ensureUpdateRevision(
   existing: readonly ControllerRevision[],
   collisionCount: number | undefined,
   client: RevisionClient,
+  extraLabels?: (hash: string) => Record<string, string>,
 ): Promise<{ revision: ControllerRevision; collisionCount: number; revisions: ControllerRevision[] }> {
   let count = collisionCount ?? 0;
   const revs = sortRevisions(existing);
-  const probe = newRevision(parent, template, nextRevisionNumber(revs), count);
+  const probe = newRevision(parent, template, nextRevisionNumber(revs), count, extraLabels);
   const equal = revs.filter((r) => sameData(r, probe));
   const latest = revs.at(-1);
   if (equal.length > 0) {
@@ -127,7 +133,7 @@ export async function ensureUpdateRevision(
     };
   }
   for (let attempt = 0; attempt < 16; attempt++) {
-    const rev = newRevision(parent, template, probe.revision, count);
+    const rev = newRevision(parent, template, probe.revision, count, extraLabels);
     try {
       const created = await client.create(rev);
       return { revision: created, collisionCount: count, revisions: [...revs, created] };

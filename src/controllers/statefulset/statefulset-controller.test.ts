@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StatusError } from '../../api/errors.js';
 import type {
@@ -12,6 +12,12 @@ import { FakeClock } from '../common/clock.js';
 import { FakeRecorder, fakeInformer, put, readyPod, remove } from '../testing.js';
 import type { RevisionClient } from './history.js';
 import { StatefulSetController } from './statefulset-controller.js';
+
+/** Controllers made by the tests, stopped at the end so no requeue timer outlives them. */
+const made: Array<{ stop(): Promise<void> }> = [];
+after(async () => {
+  for (const c of made) await c.stop();
+});
 
 function web(replicas: number, extra: Partial<NonNullable<StatefulSet['spec']>> = {}): StatefulSet {
   return {
@@ -131,6 +137,7 @@ function setup(initial: StatefulSet) {
       revisions,
     },
   });
+  made.push(controller);
   const makeReady = (name: string): void => {
     const p = podInformer.get('default', name)!;
     put(podInformer, readyPod(p, clock.now()), clock);

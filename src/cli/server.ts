@@ -35,6 +35,7 @@ const FLAGS: FlagSpec = {
   'container-runtime-endpoint': { type: 'string' },
   'node-port': { type: 'string' },
   'private-registry': { type: 'string' },
+  'disable-default-registry-endpoint': { type: 'boolean' },
 };
 
 const USAGE = `k8ts server [flags]
@@ -52,7 +53,8 @@ const USAGE = `k8ts server [flags]
   --node-port N           port of the node's own API for logs, exec, port-forward (default 10250)
   --container-runtime-endpoint SOCK   use this CRI socket instead of starting containerd
   --private-registry FILE registry mirrors and configs, k3s registries.yaml format
-                          (default <data-dir>/registries.yaml when it exists)`;
+                          (default <data-dir>/registries.yaml when it exists)
+  --disable-default-registry-endpoint  pull only through mirrors, never from Docker Hub itself`;
 
 export function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
@@ -94,6 +96,7 @@ async function runServer(argv: string[]): Promise<number> {
         containerRuntimeEndpoint: optionalStringFlag(flags, 'container-runtime-endpoint'),
         registriesFile: existsSync(registries) ? registries : undefined,
         nodePort: portFlag(flags, 'node-port', 10250, true),
+        disableDefaultRegistryEndpoint: boolFlag(flags, 'disable-default-registry-endpoint'),
       });
     } catch (err) {
       await controlPlane.stop();

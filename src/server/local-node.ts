@@ -40,6 +40,8 @@ export interface LocalNodeOptions {
   readonly registriesFile?: string;
   /** The node API's port (kubelet's 10250 by default). */
   readonly nodePort?: number;
+  /** Pull only through the configured mirrors, never from a registry's own host. */
+  readonly disableDefaultRegistryEndpoint?: boolean;
 }
 
 export interface LocalNode {
@@ -125,6 +127,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
         dataDir: opts.dataDir,
         endpoint: opts.containerRuntimeEndpoint,
         registriesFile: opts.registriesFile,
+        disableDefaultRegistryEndpoint: opts.disableDefaultRegistryEndpoint,
         podCIDR: LOCAL_POD_CIDR,
         serviceCIDR: opts.serviceCidr,
         source: apiObjectSource(client),

@@ -1,5 +1,6 @@
 // Every everyday kubectl verb, run by the real kubectl against a real `k8ts server` process, with
 // assertions on what the user sees: the printed lines, the exit codes and the objects left behind.
+import '../support/kubectl-cache.js';
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

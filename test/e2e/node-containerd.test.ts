@@ -42,14 +42,22 @@ before(async () => {
   server = await startServer({
     dataDir,
     agent: true,
-    extraArgs: ['--node-name', 'k8ts-e2e-node', '--node-port', String(nodePort)],
+    extraArgs: [
+      '--node-name',
+      'k8ts-e2e-node',
+      '--node-port',
+      String(nodePort),
+      '--disable-default-registry-endpoint',
+    ],
     readyTimeoutMs: 60_000,
   });
 });
 
 after(async () => {
   // Pods outlive a stopped agent (a restarted one adopts them), so remove them through the API first.
-  await server?.kubectl(['delete', 'deployment,pod', '--all', '--wait', '--timeout=60s'], { timeoutMs: 90_000 });
+  await server?.kubectl(['delete', 'deployment,pod', '--all', '--wait', '--timeout=60s'], {
+    timeoutMs: 90_000,
+  });
   await server?.stop();
   await registry?.stop();
   removeDataDir(dataDir);

@@ -4,6 +4,7 @@
 // Containers run on a real containerd started in a temp dir (as cri-runtime.test.ts does); the
 // test plays the agent's pod worker itself (syncing pods through CriRuntime and writing their
 // status) and registers a Node whose daemon endpoint is the node API server under test.
+import '../support/kubectl-cache.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,6 +1,7 @@
 // The ReplicaSet and Deployment controllers against a real in-process API server on a memory
 // store. There are no nodes: the test plays the kubelet, marking pods Running and Ready through
 // pods/status, and watches every pod change to check the rollout bounds at each observed moment.
+import '../support/kubectl-cache.js';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

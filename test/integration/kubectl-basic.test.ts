@@ -1,5 +1,6 @@
 // The real kubectl 1.32 against an in-process API server (plain HTTP, no auth): discovery,
 // OpenAPI-backed validation and explain, CRUD, patches, tables, watch and waits.
+import '../support/kubectl-cache.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // Starts a real `k8ts server` process in a temporary data dir on a free port, for end-to-end tests
 // that drive it with the real kubectl (preinstalled on the machine) the way a user would.
+import './kubectl-cache.js';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -116,9 +117,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     if (existsSync(kubeconfig)) {
-      const r = await run('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], {
-        timeoutMs: 5000,
-      });
+      const r = await run(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, '--cache-dir', join(dataDir, '.kube-cache'), 'get', '--raw', '/readyz'],
+        {
+          timeoutMs: 5000,
+        },
+      );
       if (r.code === 0 && r.stdout.trim() === 'ok') {
         ready = true;
         break;
@@ -135,7 +140,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const kubectl = (
     kargs: string[],
     kopts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-  ) => run('kubectl', ['--kubeconfig', kubeconfig, ...kargs], kopts);
+  ) =>
+    run(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(dataDir, '.kube-cache'), ...kargs],
+      kopts,
+    );
   return {
     dataDir,
     port,

@@ -172,5 +172,7 @@ export function registriesFor(reg: TestRegistry): RegistriesConfig {
   return {
     mirrors: { 'docker.io': { endpoints: [reg.endpoint] } },
     configs: { [reg.host]: { tls: { insecureSkipVerify: true } } },
+    // Tests must never reach for Docker Hub, not even for an image the mirror lacks.
+    disableDefaultEndpoint: true,
   };
 }

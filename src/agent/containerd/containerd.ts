@@ -41,6 +41,8 @@ export interface ContainerRuntimeOptions {
   /** Registry mirrors and configs (k3s registries.yaml), given parsed or as a file. */
   registries?: RegistriesConfig;
   registriesFile?: string;
+  /** Mirrors only: no fallback to a registry's own host (k3s's --disable-default-registry-endpoint). */
+  disableDefaultRegistryEndpoint?: boolean;
   /** 'auto' (default) uses overlayfs when an overlay mount works under the data dir, else native. */
   snapshotter?: Snapshotter | 'auto';
   /** Writes the CNI config for this pod CIDR before containerd starts. */
@@ -180,7 +182,10 @@ export class ContainerRuntime {
       (opts.registriesFile && existsSync(opts.registriesFile)
         ? loadRegistries(opts.registriesFile)
         : undefined);
-    writeHostsDir(paths.hostsDir, registries ?? { mirrors: {}, configs: {} });
+    writeHostsDir(paths.hostsDir, {
+      ...(registries ?? { mirrors: {}, configs: {} }),
+      ...(opts.disableDefaultRegistryEndpoint ? { disableDefaultEndpoint: true } : {}),
+    });
     writeContainerdConfig({
       paths,
       sandboxImage: pause.ref,

@@ -2,6 +2,7 @@
 // rejectUnauthorized: false, the cluster CA as client CA): certificates from the cluster CA
 // authenticate, others do not, and no certificate means anonymous. kubectl, when installed, must
 // accept the generated kubeconfig and the serving certificate.
+import '../../../test/support/kubectl-cache.js';
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -328,6 +328,9 @@ function pathsOf(d: ResourceDescription, schemas: SchemaRegistry): PathItem[] {
           params: [...WRITE_PARAMS, P.force],
           bodyRef: PATCH_REF,
           patch: true,
+          // The parent's: kubectl picks the patch type from whichever PATCH path of the kind it
+          // meets first, so every one of them must tell the same story.
+          patchTypes,
           responseRef: ref,
           gvk: subGvk,
         },

@@ -560,3 +560,17 @@ test('custom resources are served again after a restart', async () => {
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('no PATCH path of a custom kind advertises strategic merge (kubectl picks any of them)', async () => {
+  await server.kubectlOk(['apply', '-f', '-'], { input: CRD });
+  await server.kubectlOk(['wait', '--for', 'condition=established', 'crd/crontabs.stable.example.com']);
+  const doc = JSON.parse(
+    await server.kubectlOk(['get', '--raw', '/openapi/v3/apis/stable.example.com/v1']),
+  ) as {
+    paths: Record<string, { patch?: { requestBody?: { content?: Record<string, unknown> } } }>;
+  };
+  const patchPaths = Object.entries(doc.paths).filter(([, v]) => v.patch);
+  assert.ok(patchPaths.length >= 2, 'the object and its subresources have PATCH operations');
+  for (const [path, v] of patchPaths)
+    assert.ok(!('application/strategic-merge-patch+json' in (v.patch?.requestBody?.content ?? {})), path);
+});

@@ -154,6 +154,20 @@ test('a CRD is established and its kind served: apply, get with printer columns,
   assert.match(resources, /crontabs\s+ct\s+stable.example.com\/v1\s+true\s+CronTab/);
 });
 
+test('no PATCH path of a custom kind advertises strategic merge (kubectl picks any of them)', async () => {
+  await server.kubectlOk(['apply', '-f', '-'], { input: CRD });
+  await server.kubectlOk(['wait', '--for', 'condition=established', 'crd/crontabs.stable.example.com']);
+  const doc = JSON.parse(
+    await server.kubectlOk(['get', '--raw', '/openapi/v3/apis/stable.example.com/v1']),
+  ) as {
+    paths: Record<string, { patch?: { requestBody?: { content?: Record<string, unknown> } } }>;
+  };
+  const patchPaths = Object.entries(doc.paths).filter(([, v]) => v.patch);
+  assert.ok(patchPaths.length >= 2, 'the object and its subresources have PATCH operations');
+  for (const [path, v] of patchPaths)
+    assert.ok(!('application/strategic-merge-patch+json' in (v.patch?.requestBody?.content ?? {})), path);
+});
+
 test('invalid custom resources are refused with upstream messages; unknown fields with strict validation', async () => {
   const bad = await server.kubectl(['apply', '-f', '-'], {
     input: cronTab('bad', '  cronSpec: "* * * *"\n  replicas: "three"\n  mode: Medium'),
@@ -559,18 +573,4 @@ test('custom resources are served again after a restart', async () => {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-});
-
-test('no PATCH path of a custom kind advertises strategic merge (kubectl picks any of them)', async () => {
-  await server.kubectlOk(['apply', '-f', '-'], { input: CRD });
-  await server.kubectlOk(['wait', '--for', 'condition=established', 'crd/crontabs.stable.example.com']);
-  const doc = JSON.parse(
-    await server.kubectlOk(['get', '--raw', '/openapi/v3/apis/stable.example.com/v1']),
-  ) as {
-    paths: Record<string, { patch?: { requestBody?: { content?: Record<string, unknown> } } }>;
-  };
-  const patchPaths = Object.entries(doc.paths).filter(([, v]) => v.patch);
-  assert.ok(patchPaths.length >= 2, 'the object and its subresources have PATCH operations');
-  for (const [path, v] of patchPaths)
-    assert.ok(!('application/strategic-merge-patch+json' in (v.patch?.requestBody?.content ?? {})), path);
 });

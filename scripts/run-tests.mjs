@@ -9,7 +9,9 @@ const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
 
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
+  stdio: 'inherit',
+});
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -72,7 +74,12 @@ async function runGroup({ files: groupFiles, concurrency }) {
   });
   const status = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
   const count = (name) => Number(new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(tail)?.[1] ?? 0);
-  return { status, passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') };
+  return {
+    status,
+    passed: count('pass'),
+    failed: count('fail') + count('cancelled'),
+    skipped: count('skipped'),
+  };
 }
 
 let passed = 0;

@@ -9,7 +9,7 @@
 //    O system:nodes) and wait for it to be approved and signed.
 // 3. Keep the certificate and key in a kubeconfig under the data directory, and reuse it on the
 //    next start while it is valid.
-import { createHmac, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertificateSigningRequest, ConfigMap } from '../api/generated/types.js';
@@ -17,6 +17,7 @@ import { parseKubeconfig, type ConnectionConfig } from '../client/kubeconfig.js'
 import { RestClient } from '../client/rest.js';
 import { CONFIGMAPS, CSR } from '../client/typed-refs.js';
 import { createCertificateRequest } from '../pki/certs.js';
+import { verifyDetachedSignature } from '../pki/jws.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { parseBootstrapToken } from '../pki/tokens.js';
 import { createLogger, type Logger } from '../util/log.js';
@@ -26,44 +27,7 @@ export const CLUSTER_INFO_NAMESPACE = 'kube-public';
 export const CLUSTER_INFO_NAME = 'cluster-info';
 export const JWS_KEY_PREFIX = 'jws-kubeconfig-';
 
-function b64url(buf: Buffer | string): string {
-  return Buffer.from(buf).toString('base64url');
-}
-
-/** The detached JWS (header..signature) kubeadm's bootstrap signer puts next to cluster-info's kubeconfig. */
-export function computeDetachedSignature(content: string, tokenId: string, tokenSecret: string): string {
-  const header = b64url(JSON.stringify({ alg: 'HS256', kid: tokenId }));
-  const sig = createHmac('sha256', tokenSecret)
-    .update(`${header}.${b64url(content)}`)
-    .digest();
-  return `${header}..${b64url(sig)}`;
-}
-
-/** Whether a detached JWS over content was made with this token (HS256, kid = token id). */
-export function verifyDetachedSignature(
-  content: string,
-  detached: string,
-  tokenId: string,
-  tokenSecret: string,
-): boolean {
-  const parts = detached.split('.');
-  if (parts.length !== 3 || parts[1] !== '') return false;
-  const [header = '', , sig = ''] = parts;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
-  } catch {
-    return false;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return false;
-  const h = parsed as Record<string, unknown>;
-  if (h.alg !== 'HS256' || h.kid !== tokenId) return false;
-  const expected = createHmac('sha256', tokenSecret)
-    .update(`${header}.${b64url(content)}`)
-    .digest();
-  const given = Buffer.from(sig, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
+export { computeDetachedSignature, verifyDetachedSignature } from '../pki/jws.js';
 
 export class BootstrapError extends Error {
   override readonly name = 'BootstrapError';

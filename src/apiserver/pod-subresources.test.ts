@@ -50,7 +50,9 @@ describe('pods/binding and pods/eviction', () => {
     await s.request('POST', '/api/v1/namespaces/default/pods', pod('unbound'));
     const bad = await s.request('POST', '/api/v1/namespaces/default/pods/unbound/binding', { target: {} });
     assert.equal(bad.status, 422);
-    const got = (await s.request('GET', '/api/v1/namespaces/default/pods/unbound')).json as { spec: { nodeName?: string } };
+    const got = (await s.request('GET', '/api/v1/namespaces/default/pods/unbound')).json as {
+      spec: { nodeName?: string };
+    };
     assert.equal(got.spec.nodeName, undefined);
   });
 

@@ -107,6 +107,10 @@ export async function bindPod(
   throw conflict(qr, podName, 'too many concurrent changes');
 }
 
+function count(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
+}
+
 function podIsHealthy(pod: KubeObject): boolean {
   const status = isPlainObject(pod.status) ? pod.status : {};
   const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isPlainObject) : [];
@@ -170,7 +174,7 @@ async function takeDisruption(s: PodStorage, pdbs: ResourceDescription, pod: Kub
       causes: [
         {
           reason: 'DisruptionBudget',
-          message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${String(status.desiredHealthy ?? 0)} healthy pods and has ${String(status.currentHealthy ?? 0)} currently`,
+          message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${count(status.desiredHealthy)} healthy pods and has ${count(status.currentHealthy)} currently`,
         },
       ],
     };

@@ -60,7 +60,6 @@ import {
   generateName,
   getPath,
   nowTimestamp,
-  pathSegmentProblems,
   qualifiedResource,
   sameContent,
   setPath,

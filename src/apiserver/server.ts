@@ -147,7 +147,8 @@ export function warningHeader(text: string): string {
     else if (ch === '"') quoted += '\\"';
     else if (cp < 0x20 || cp === 0x7f) quoted += `\\x${cp.toString(16).padStart(2, '0')}`;
     else if (/[\p{C}\p{Zl}\p{Zp}]/u.test(ch) || (cp > 0x7f && /\p{Zs}/u.test(ch)))
-      quoted += cp > 0xffff ? `\\U${cp.toString(16).padStart(8, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+      quoted +=
+        cp > 0xffff ? `\\U${cp.toString(16).padStart(8, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
     else quoted += ch;
   }
   return Buffer.from(`299 - "${quoted}"`, 'utf8').toString('latin1');
@@ -441,7 +442,12 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
           if (err instanceof ImpersonationDenied) throw forbiddenFor(err.attributes, err.reason);
           if (err instanceof ImpersonationMalformed) {
             code = 500;
-            send(res, 500, `Internal Server Error: "${req.url ?? ''}": ${err.message}\n`, 'text/plain; charset=utf-8');
+            send(
+              res,
+              500,
+              `Internal Server Error: "${req.url ?? ''}": ${err.message}\n`,
+              'text/plain; charset=utf-8',
+            );
             return;
           }
           throw err;

@@ -14,9 +14,9 @@ const versionCommand: Command = {
   name: 'version',
   summary: 'Print the k8ts version and the Kubernetes API version it serves',
   usage: 'k8ts version',
-  run: async () => {
+  run: () => {
     process.stdout.write(`k8ts version v${K8TS_VERSION} (Kubernetes ${KUBERNETES_GIT_VERSION})\n`);
-    return 0;
+    return Promise.resolve(0);
   },
 };
 

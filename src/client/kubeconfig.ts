@@ -20,7 +20,8 @@ function named(list: unknown, name: string, what: string, file: string): Record<
   for (const entry of list) {
     if (isPlainObject(entry) && entry.name === name) {
       const inner = entry[what];
-      if (!isPlainObject(inner)) throw new Error(`kubeconfig ${file}: ${what} "${name}" has no ${what} section`);
+      if (!isPlainObject(inner))
+        throw new Error(`kubeconfig ${file}: ${what} "${name}" has no ${what} section`);
       return inner;
     }
   }
@@ -39,12 +40,15 @@ export function parseKubeconfig(text: string, file = '<kubeconfig>', contextName
   const doc: unknown = parse(text);
   if (!isPlainObject(doc)) throw new Error(`kubeconfig ${file}: not a YAML mapping`);
   const ctxName = contextName ?? doc['current-context'];
-  if (typeof ctxName !== 'string' || ctxName === '') throw new Error(`kubeconfig ${file}: no current-context`);
+  if (typeof ctxName !== 'string' || ctxName === '')
+    throw new Error(`kubeconfig ${file}: no current-context`);
   const ctx = named(doc.contexts, ctxName, 'context', file);
-  if (typeof ctx.cluster !== 'string') throw new Error(`kubeconfig ${file}: context "${ctxName}" names no cluster`);
+  if (typeof ctx.cluster !== 'string')
+    throw new Error(`kubeconfig ${file}: context "${ctxName}" names no cluster`);
   const cluster = named(doc.clusters, ctx.cluster, 'cluster', file);
   const user = typeof ctx.user === 'string' ? named(doc.users, ctx.user, 'user', file) : {};
-  if (typeof cluster.server !== 'string') throw new Error(`kubeconfig ${file}: cluster "${ctx.cluster}" has no server`);
+  if (typeof cluster.server !== 'string')
+    throw new Error(`kubeconfig ${file}: cluster "${ctx.cluster}" has no server`);
   const config: ConnectionConfig = {
     server: cluster.server.replace(/\/+$/, ''),
     namespace: typeof ctx.namespace === 'string' && ctx.namespace !== '' ? ctx.namespace : 'default',

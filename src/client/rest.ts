@@ -66,7 +66,12 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export function resourcePath(ref: ResourceRef, namespace?: string, name?: string, subresource?: string): string {
+export function resourcePath(
+  ref: ResourceRef,
+  namespace?: string,
+  name?: string,
+  subresource?: string,
+): string {
   const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
   let path = base;
   if (ref.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
@@ -155,7 +160,11 @@ export class RestClient {
   /** One request; resolves with the parsed JSON body, rejects with a StatusError for any non-2xx answer. */
   request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const bodyText =
-      opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      opts.body === undefined
+        ? undefined
+        : typeof opts.body === 'string'
+          ? opts.body
+          : JSON.stringify(opts.body);
     return new Promise<T>((resolve, reject) => {
       const req = this.open(method, path, opts, bodyText);
       req.on('error', reject);
@@ -170,7 +179,11 @@ export class RestClient {
           try {
             resolve((text === '' ? undefined : JSON.parse(text)) as T);
           } catch (err) {
-            reject(new Error(`invalid JSON from ${method} ${path}: ${err instanceof Error ? err.message : String(err)}`));
+            reject(
+              new Error(
+                `invalid JSON from ${method} ${path}: ${err instanceof Error ? err.message : String(err)}`,
+              ),
+            );
           }
         });
       });
@@ -193,7 +206,10 @@ export class RestClient {
     opts: ListOptions = {},
     call: CallOptions = {},
   ): Promise<KubeList<T>> {
-    return this.request<KubeList<T>>('GET', resourcePath(ref, namespace), { query: { ...opts }, signal: call.signal });
+    return this.request<KubeList<T>>('GET', resourcePath(ref, namespace), {
+      query: { ...opts },
+      signal: call.signal,
+    });
   }
 
   create<T extends KubeObject = KubeObject>(

@@ -3,3 +3,4 @@ export * from './certs.js';
 export * from './cluster.js';
 export * from './kubeconfig.js';
 export * from './tokens.js';
+export * from './jws.js';

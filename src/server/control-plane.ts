@@ -234,10 +234,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const aggregated = new Map(aggregateClusterRoles(policy.clusterRoles).map((r) => [r.metadata.name, r]));
     policy.clusterRoles = policy.clusterRoles.map((r) => aggregated.get(r.metadata.name) ?? r);
     const policyObjects: [string, KubeObject[]][] = [
-      ['ClusterRole', policy.clusterRoles as unknown as KubeObject[]],
-      ['ClusterRoleBinding', policy.clusterRoleBindings as unknown as KubeObject[]],
-      ['Role', policy.roles as unknown as KubeObject[]],
-      ['RoleBinding', policy.roleBindings as unknown as KubeObject[]],
+      ['ClusterRole', policy.clusterRoles],
+      ['ClusterRoleBinding', policy.clusterRoleBindings],
+      ['Role', policy.roles],
+      ['RoleBinding', policy.roleBindings],
     ];
     for (const [kind, objects] of policyObjects)
       for (const obj of objects)
@@ -246,7 +246,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await createIfMissing(store, describe('PriorityClass', 'scheduling.k8s.io'), pc);
     // Upstream runs each controller under its own ServiceAccount bound to its system:controller:*
     // role; k8ts runs them in one client, so that client gets exactly the union of those roles.
-    for (const role of policy.clusterRoles as unknown as KubeObject[]) {
+    for (const role of policy.clusterRoles) {
       const roleName = role.metadata.name ?? '';
       if (!roleName.startsWith('system:controller:')) continue;
       await createIfMissing(store, describe('ClusterRoleBinding', rbacGroup), {
@@ -263,7 +263,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       bootstrapTokenSecret(nodeToken, {
         extraGroups: [DEFAULT_NODE_TOKEN_GROUP],
         description: 'The k8ts node token',
-      }) as KubeObject,
+      }),
     );
 
     const url = localUrl(opts.bindAddress, apiServer.port);

@@ -107,7 +107,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
     `k8ts-agent/${K8TS_VERSION} (${nodeName})`,
   );
   const agentDir = join(opts.dataDir, 'agent');
-  const stops: (() => Promise<void>)[] = [async () => client.close()];
+  const stops: (() => Promise<void> | void)[] = [() => client.close()];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) {
       try {

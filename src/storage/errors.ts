@@ -67,10 +67,12 @@ export const MAX_KEY_BYTES = 4096;
 
 /** Shared input validation, so every backend refuses the same things with the same error. */
 export function validateKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0) throw new InvalidInputError('key must be a non-empty string');
+  if (typeof key !== 'string' || key.length === 0)
+    throw new InvalidInputError('key must be a non-empty string');
   if (!key.startsWith('/')) throw new InvalidInputError(`key must start with "/": ${JSON.stringify(key)}`);
   if (key.includes('\0')) throw new InvalidInputError('key must not contain a NUL character');
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new InvalidInputError(`key is longer than ${MAX_KEY_BYTES} bytes`);
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+    throw new InvalidInputError(`key is longer than ${MAX_KEY_BYTES} bytes`);
   if (!key.isWellFormed()) throw new InvalidInputError('key is not well-formed unicode');
 }
 

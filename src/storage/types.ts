@@ -90,7 +90,10 @@ export interface Store {
    * Delete the key (if expectedModRevision is given, only at that modRevision).
    * Returns the deleted value and the revision of the deletion. Fails with KeyNotFoundError or ConflictError.
    */
-  delete(key: string, expectedModRevision?: number): Promise<{ readonly kv: KeyValue; readonly revision: number }>;
+  delete(
+    key: string,
+    expectedModRevision?: number,
+  ): Promise<{ readonly kv: KeyValue; readonly revision: number }>;
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   count(prefix: string): Promise<{ readonly count: number; readonly revision: number }>;
   watch(prefix: string, opts: WatchOptions, handlers: WatchHandlers): Watch;

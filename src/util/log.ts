@@ -42,7 +42,12 @@ export function createLogger(component: string): Logger {
     if (ORDER[level] < threshold) return;
     const f = errorFields(fields);
     if (process.env.K8TS_LOG_FORMAT === 'text') {
-      const extra = f ? ' ' + Object.entries(f).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') : '';
+      const extra = f
+        ? ' ' +
+          Object.entries(f)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(' ')
+        : '';
       sink(`${new Date().toISOString()} ${level.toUpperCase()} [${component}] ${msg}${extra}`);
     } else {
       sink(JSON.stringify({ ts: new Date().toISOString(), level, component, msg, ...f }));

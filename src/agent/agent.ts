@@ -20,6 +20,7 @@ import {
   type NodeConfig,
 } from './node-status.js';
 import { PodWorkers } from './pod-workers.js';
+import { isProbeRuntime, ProbeManager } from './prober/prober.js';
 import type { PodRuntime } from './runtime.js';
 import { StatusManager } from './status-manager.js';
 
@@ -153,7 +154,17 @@ export function createAgent(opts: AgentOptions): Agent {
     getPod,
     concurrency: opts.statusConcurrency,
   });
+  // Container probes, for a runtime that can exec in and kill containers (the CRI runtime); a
+  // changed result syncs the pod again (workers exist by the time a probe runs).
+  const prober = isProbeRuntime(runtime)
+    ? new ProbeManager({
+        runtime,
+        onChange: (uid) => workers.enqueue(uid),
+        recorder: events?.newRecorder({ component: 'kubelet', host: configs[0]!.name }),
+      })
+    : undefined;
   const workers = new PodWorkers({
+    prober,
     runtime,
     statusManager,
     getPod,
@@ -219,6 +230,7 @@ export function createAgent(opts: AgentOptions): Agent {
       if (stopped) return;
       stopped = true;
       informer.stop();
+      prober?.stop();
       await workers.stop();
       await statusManager.stop();
       await nodes.stop();

@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import { metrics } from '../util/metrics.js';
 import { admitPod, podHasStarted, rejectedStatus } from './admission.js';
 import { computePodStatus, isTerminalPhase } from './pod-status.js';
-import type { NodeRuntimeContext, PodRuntime } from './runtime.js';
+import type { NodeRuntimeContext, PodRuntime, RuntimePodStatus } from './runtime.js';
 import type { StatusManager } from './status-manager.js';
 import { DelayHeap, parseTime } from './support.js';
 
@@ -36,6 +36,11 @@ export interface PodWorkersOptions {
   allocatable(nodeName: string): Record<string, string> | undefined;
   /** Concurrent syncs (default 16). */
   workers?: number;
+  /** Container probes: sets running containers' ready and started flags (absent: a running container is ready). */
+  prober?: {
+    update(pod: Pod, status: RuntimePodStatus): void;
+    forget(uid: string): void;
+  };
   log?: Logger;
 }
 
@@ -86,6 +91,7 @@ export class PodWorkers {
       this.deleting.delete(uid);
       this.admitted.delete(uid);
       statusManager.forget(uid);
+      this.opts.prober?.forget(uid);
       await runtime.removePod(uid);
       return;
     }
@@ -96,6 +102,7 @@ export class PodWorkers {
     if (pod.metadata.deletionTimestamp) {
       if (this.deleting.has(uid)) return;
       podSyncs.inc({ kind: 'kill' });
+      this.opts.prober?.forget(uid);
       if (apiTerminal) {
         await runtime.removePod(uid);
         this.deleting.add(uid);
@@ -124,6 +131,7 @@ export class PodWorkers {
       // The server has the final status: nothing runs any more.
       this.finished.add(uid);
       this.admitted.delete(uid);
+      this.opts.prober?.forget(uid);
       await runtime.removePod(uid);
       return;
     }
@@ -137,6 +145,7 @@ export class PodWorkers {
       const left = startedAt + deadline * 1000 - Date.now();
       if (left <= 0) {
         podSyncs.inc({ kind: 'deadline' });
+        this.opts.prober?.forget(uid);
         const result = await runtime.killPod(pod, pod.spec?.terminationGracePeriodSeconds ?? 30, node);
         if (!result.done) {
           this.delays.scheduleAfter(uid, result.requeueAfterMs ?? 1000);
@@ -161,9 +170,11 @@ export class PodWorkers {
 
     podSyncs.inc({ kind: 'sync' });
     const result = await runtime.syncPod(pod, node);
+    this.opts.prober?.update(pod, result.status);
     const status = computePodStatus({ pod, runtime: result.status, hostIP: node.hostIP });
     statusManager.setPodStatus(pod, status);
     if (isTerminalPhase(status.phase)) {
+      this.opts.prober?.forget(uid);
       this.finished.add(uid);
       this.admitted.delete(uid);
     } else if (result.requeueAfterMs !== undefined) this.delays.scheduleAfter(uid, result.requeueAfterMs);

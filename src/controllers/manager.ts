@@ -22,6 +22,8 @@ import { namespaceController } from './namespace/index.js';
 import { serviceAccountController } from './serviceaccount/index.js';
 import { endpointsController, endpointSliceController } from './endpoints/index.js';
 import { csrApprovingController } from './certificates/index.js';
+import { nodeLifecycleControllerDescriptor } from './node-lifecycle/index.js';
+import { bootstrapSignerController } from './bootstrap-signer/index.js';
 import type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
 
 export type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
@@ -53,6 +55,8 @@ registerController(serviceAccountController);
 registerController(endpointsController);
 registerController(endpointSliceController);
 registerController(csrApprovingController);
+registerController(nodeLifecycleControllerDescriptor());
+registerController(bootstrapSignerController());
 
 const runningGauge = metrics.gauge(
   'k8ts_controller_running',

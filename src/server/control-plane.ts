@@ -17,6 +17,7 @@ import {
   tokenSubresourceHandler,
 } from '../apiserver/token-subresource.js';
 import { storageKey, storagePrefix } from '../apiserver/resource-registry.js';
+import { encodeForStorage } from '../apiserver/objects.js';
 import {
   aggregateClusterRoles,
   bootstrapPolicy,
@@ -49,6 +50,7 @@ import {
 } from '../apiserver/streaming/index.js';
 import { rootCaCertificatePublisher } from '../controllers/serviceaccount/index.js';
 import { csrSigningController } from '../controllers/certificates/index.js';
+import { bootstrapSignerController } from '../controllers/bootstrap-signer/index.js';
 import { K8TS_VERSION } from '../version.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -257,14 +259,42 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         subjects: [{ apiGroup: rbacGroup, kind: 'User', name: 'system:kube-controller-manager' }],
       });
     }
-    await createIfMissing(
-      store,
-      secretDesc,
-      bootstrapTokenSecret(nodeToken, {
-        extraGroups: [DEFAULT_NODE_TOKEN_GROUP],
-        description: 'The k8ts node token',
-      }),
-    );
+    // The same for the controllers' namespaced roles (the bootstrap signer's in kube-system and kube-public).
+    for (const role of policy.roles as unknown as KubeObject[]) {
+      const roleName = role.metadata.name ?? '';
+      if (!roleName.startsWith('system:controller:')) continue;
+      await createIfMissing(store, describe('RoleBinding', rbacGroup), {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: {
+          name: `k8ts:controller-manager:${roleName.slice('system:controller:'.length)}`,
+          namespace: role.metadata.namespace,
+        },
+        roleRef: { apiGroup: rbacGroup, kind: 'Role', name: roleName },
+        subjects: [{ apiGroup: rbacGroup, kind: 'User', name: 'system:kube-controller-manager' }],
+      });
+    }
+    // The node token both authenticates joining agents and signs cluster-info for them.
+    const nodeTokenSecret = bootstrapTokenSecret(nodeToken, {
+      extraGroups: [DEFAULT_NODE_TOKEN_GROUP],
+      description: 'The k8ts node token',
+      usageSigning: true,
+    });
+    if (!(await createIfMissing(store, secretDesc, structuredClone(nodeTokenSecret)))) {
+      // Written by an older k8ts without usage-bootstrap-signing: add it.
+      const key = storageKey(secretDesc, 'kube-system', nodeTokenSecret.metadata.name ?? '');
+      const kv = await store.get(key);
+      const existing = kv
+        ? (JSON.parse(kv.value) as KubeObject & { data?: Record<string, string> })
+        : undefined;
+      const signing = (nodeTokenSecret as { data?: Record<string, string> }).data?.[
+        'usage-bootstrap-signing'
+      ];
+      if (kv && existing && signing && existing.data?.['usage-bootstrap-signing'] === undefined) {
+        existing.data = { ...(existing.data ?? {}), 'usage-bootstrap-signing': signing };
+        await store.update(key, encodeForStorage(existing), kv.modRevision);
+      }
+    }
 
     const url = localUrl(opts.bindAddress, apiServer.port);
     const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
@@ -308,8 +338,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const manager = createControllerManager({
         client: await componentClient('system:kube-controller-manager'),
         disable: [...disabled],
-        // The two that need the cluster CA are built per manager.
-        controllers: [rootCaCertificatePublisher(pki.ca.certPem), csrSigningController({ ca: pki.ca })],
+        // The ones that need the cluster CA are built per manager.
+        controllers: [
+          rootCaCertificatePublisher(pki.ca.certPem),
+          csrSigningController({ ca: pki.ca }),
+          bootstrapSignerController({ server: url, caPem: pki.ca.certPem }),
+        ],
         leaderElection: { identity: `${hostname()}_${randomUUID()}` },
       });
       await manager.start();

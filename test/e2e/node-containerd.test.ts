@@ -119,3 +119,69 @@ test('an image that does not exist ends in ImagePullBackOff', async () => {
   });
   assert.equal(reason, 'ImagePullBackOff');
 });
+
+test('probes: a readiness httpGet on a closed port keeps the pod 0/1; a failing liveness exec restarts it', async () => {
+  const manifest = join(dataDir, 'probed.yaml');
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'probed' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox:latest',
+            command: ['sh', '-c', 'touch /tmp/healthy; sleep 3; rm -f /tmp/healthy; sleep 3600'],
+            readinessProbe: { httpGet: { port: 8081, path: '/' }, periodSeconds: 1 },
+            livenessProbe: {
+              exec: { command: ['cat', '/tmp/healthy'] },
+              periodSeconds: 1,
+              failureThreshold: 2,
+            },
+          },
+        ],
+      },
+    }),
+  );
+  await server.kubectlOk(['apply', '-f', manifest]);
+  const restarted = await waitFor('a liveness restart', async () => {
+    const out = await server.kubectlOk([
+      'get',
+      'pod',
+      'probed',
+      '-o',
+      'jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].ready}',
+    ]);
+    const [count, exit, ready] = out.split(' ');
+    return Number(count) >= 1 && exit !== '' ? { exit, ready } : undefined;
+  });
+  assert.equal(restarted.ready, 'false');
+  const table = await server.kubectlOk(['get', 'pod', 'probed']);
+  assert.match(table, /probed\s+0\/1\s+Running\s+[1-9]/);
+  const ready = await server.kubectlOk([
+    'get',
+    'pod',
+    'probed',
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+  ]);
+  assert.equal(ready, 'False');
+  const messages = await waitFor('probe events', async () => {
+    const out = await server.kubectlOk([
+      'get',
+      'events',
+      '-o',
+      'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+    ]);
+    return /Container app failed liveness probe, will be restarted/.test(out) ? out : undefined;
+  });
+  assert.match(messages, /Liveness probe failed: cat: (can't open )?'?\/tmp\/healthy/);
+  // Refused, or (the first probe, while the pod's network settles) timed out.
+  assert.match(
+    messages,
+    /Readiness probe failed: Get "http:\/\/[\d.]+:8081\/": (dial tcp [\d.]+:8081: connect: connection refused|context deadline exceeded)/,
+  );
+});

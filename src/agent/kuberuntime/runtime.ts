@@ -996,6 +996,17 @@ export class CriRuntime implements PodRuntime {
     return this.client.execSync(a.status.id, cmd, timeoutSeconds);
   }
 
+  /** Stops a pod's running container (a failed liveness probe); the next sync restarts it per its policy. */
+  async killContainer(uid: string, containerName: string, gracePeriodSeconds: number): Promise<void> {
+    const a = await this.attempt(uid, containerName, false);
+    if (!a || a.status.state !== 'CONTAINER_RUNNING') return;
+    await this.client
+      .stopContainer(a.status.id, Math.max(0, Math.floor(gracePeriodSeconds)))
+      .catch((e: unknown) => {
+        if (!isCriNotFound(e)) throw e;
+      });
+  }
+
   /** The folder holding a pod's volumes (for tests and the agent's disk accounting). */
   podDir(uid: string): string {
     return this.volumes.podDir(uid);

@@ -52,6 +52,7 @@ function dialError(err: NodeJS.ErrnoException, target: string): string {
       return `dial tcp ${target}: connect: network is unreachable`;
     case 'ECONNRESET':
       return `read tcp ${target}: read: connection reset by peer`;
+    case undefined:
     default:
       return `dial tcp ${target}: ${err.message}`;
   }
@@ -133,7 +134,9 @@ export function httpProbe(t: HttpProbeTarget, timeoutSeconds: number): Promise<P
         if (code >= 200 && code < 400) finish({ result: 'success', output: body });
         else finish({ result: 'failure', output: `HTTP probe failed with statuscode: ${code}` });
       });
-      res.on('error', (err) => finish({ result: 'failure', output: `Get ${JSON.stringify(url)}: ${err.message}` }));
+      res.on('error', (err) =>
+        finish({ result: 'failure', output: `Get ${JSON.stringify(url)}: ${err.message}` }),
+      );
     };
     const options = { host: t.host, port: t.port, path, method: 'GET', headers };
     const req =
@@ -149,7 +152,10 @@ export function httpProbe(t: HttpProbeTarget, timeoutSeconds: number): Promise<P
       timeoutSeconds * 1000,
     );
     req.on('error', (err: NodeJS.ErrnoException) =>
-      finish({ result: 'failure', output: `Get ${JSON.stringify(url)}: ${dialError(err, hostPort(t.host, t.port))}` }),
+      finish({
+        result: 'failure',
+        output: `Get ${JSON.stringify(url)}: ${dialError(err, hostPort(t.host, t.port))}`,
+      }),
     );
     req.end();
   });
@@ -166,6 +172,10 @@ export function httpTarget(a: HTTPGetAction, container: Container, podIP: string
   };
 }
 
-export function tcpTarget(a: TCPSocketAction, container: Container, podIP: string): { host: string; port: number } {
+export function tcpTarget(
+  a: TCPSocketAction,
+  container: Container,
+  podIP: string,
+): { host: string; port: number } {
   return { host: a.host || podIP, port: resolvePort(a.port, container) };
 }

@@ -6,11 +6,13 @@
 //
 // k8ts additions, because it has no Node authorizer and joins agents with bootstrap tokens (kubeadm
 // creates the same bindings under kubeadm:* names): system:nodes is bound to system:node, and
-// system:bootstrappers may create CSRs and have node client CSRs auto-approved.
+// system:bootstrappers may create CSRs and have node client CSRs auto-approved; system:anonymous
+// may read kube-public/cluster-info (kubeadm:bootstrap-signer-clusterinfo).
 import { covers } from './rbac.js';
 import {
   ALL_AUTHENTICATED,
   ALL_UNAUTHENTICATED,
+  ANONYMOUS,
   BOOTSTRAP_DEFAULT_GROUP,
   type ClusterRole,
   type ClusterRoleBinding,
@@ -853,6 +855,23 @@ export function k8tsClusterRoleBindings(): ClusterRoleBinding[] {
   ];
 }
 
+/** kubeadm's name for the Role (and RoleBinding) that lets anyone read kube-public/cluster-info. */
+export const CLUSTER_INFO_READER = 'kubeadm:bootstrap-signer-clusterinfo';
+
+/**
+ * k8ts' own namespaced roles and bindings, as kubeadm creates them: joining nodes read
+ * kube-public/cluster-info without credentials (its signatures make it trustworthy).
+ */
+export function k8tsRoles(): Role[] {
+  return [
+    role('kube-public', CLUSTER_INFO_READER, [rule(['get'], [CORE], ['configmaps'], ['cluster-info'])]),
+  ];
+}
+
+export function k8tsRoleBindings(): RoleBinding[] {
+  return [roleBinding('kube-public', CLUSTER_INFO_READER, CLUSTER_INFO_READER, [user(ANONYMOUS)])];
+}
+
 /** Everything to create at first start, in creation order. */
 export interface BootstrapPolicy {
   clusterRoles: ClusterRole[];
@@ -869,8 +888,8 @@ export function bootstrapPolicy(): BootstrapPolicy {
       ...controllerRoleBindings(),
       ...k8tsClusterRoleBindings(),
     ],
-    roles: bootstrapRoles(),
-    roleBindings: bootstrapRoleBindings(),
+    roles: [...bootstrapRoles(), ...k8tsRoles()],
+    roleBindings: [...bootstrapRoleBindings(), ...k8tsRoleBindings()],
   };
 }
 

@@ -4,12 +4,12 @@
 // `jws-kubeconfig-<token id>` per valid bootstrap token Secret in kube-system that is marked for
 // signing. A joining node that knows a token can then trust the CA it reads anonymously.
 // One key only: everything recomputes the one ConfigMap.
+import { stringify } from 'yaml';
 import type { ConfigMap, Secret } from '../../api/generated/types.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { DeletedFinalStateUnknown, Lister, ResourceEventHandler } from '../../client/informer.js';
 import { deletedObject } from '../../client/informer.js';
 import { computeDetachedSignature } from '../../pki/jws.js';
-import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import {
   BOOTSTRAP_TOKEN_PATTERN,
   BOOTSTRAP_TOKEN_SECRET_PREFIX,
@@ -55,13 +55,24 @@ export interface BootstrapSignerOptions {
   now?: () => number;
 }
 
-/** The kubeconfig published in cluster-info: the cluster only, no credentials. */
+/**
+ * The kubeconfig published in cluster-info: the cluster only, no credentials. A context without a
+ * user names it, so that clients reading the current context find the cluster.
+ */
 export function clusterInfoKubeconfig(server: string, caPem: string): string {
-  const doc = renderKubeconfig({ server, caPem, clusterName: 'default', contextName: 'default' });
-  // renderKubeconfig always writes a user: cluster-info carries none.
-  return doc
-    .replace(/\n {4}user: default\n/, '\n')
-    .replace(/\nusers:\n {2}- name: default\n {4}user: \{\}\n/, '\n');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'default',
+        cluster: { 'certificate-authority-data': Buffer.from(caPem, 'utf8').toString('base64'), server },
+      },
+    ],
+    contexts: [{ name: 'default', context: { cluster: 'default' } }],
+    'current-context': 'default',
+    preferences: {},
+  });
 }
 
 const decode = (v: string | undefined): string | undefined =>
@@ -123,7 +134,8 @@ export class BootstrapSigner {
 
   secretHandlers(): ResourceEventHandler<SecretObj> {
     const on = (s: SecretObj): void => {
-      if (s.metadata.namespace === TOKEN_NAMESPACE && s.type === BOOTSTRAP_TOKEN_SECRET_TYPE) this.o.enqueue();
+      if (s.metadata.namespace === TOKEN_NAMESPACE && s.type === BOOTSTRAP_TOKEN_SECRET_TYPE)
+        this.o.enqueue();
     };
     return {
       onAdd: (s) => on(s),

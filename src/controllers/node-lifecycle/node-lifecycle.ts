@@ -43,7 +43,10 @@ export interface NodeLifecycleOptions {
   pods: Lister<Pod>;
   /** Leases in kube-node-lease. */
   leases: Lister<Lease>;
+  /** Events as the node controller ('node-controller'). */
   recorder: EventRecorder;
+  /** Events as the taint-eviction controller (default: recorder). */
+  evictionRecorder?: EventRecorder;
   log: Logger;
   clock?: Clock;
   nodeMonitorGracePeriodMs?: number;
@@ -140,12 +143,14 @@ function managed(t: Taint): boolean {
 
 export class NodeLifecycleController {
   private readonly clock: Clock;
+  private readonly evictionRecorder: EventRecorder;
   private readonly gracePeriodMs: number;
   private readonly health = new Map<string, NodeHealth>();
   private readonly evictions = new Map<string, ScheduledEviction>();
 
   constructor(private readonly o: NodeLifecycleOptions) {
     this.clock = o.clock ?? realClock;
+    this.evictionRecorder = o.evictionRecorder ?? o.recorder;
     this.gracePeriodMs = o.nodeMonitorGracePeriodMs ?? DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS;
   }
 
@@ -159,7 +164,8 @@ export class NodeLifecycleController {
       try {
         await this.syncNode(node);
       } catch (err) {
-        if (!isNotFound(err)) this.o.log.info('error updating node health', { node: name, err: errText(err) });
+        if (!isNotFound(err))
+          this.o.log.info('error updating node health', { node: name, err: errText(err) });
       }
     }
     for (const name of [...this.health.keys()]) if (!seen.has(name)) this.health.delete(name);
@@ -175,14 +181,18 @@ export class NodeLifecycleController {
     if (!saved) {
       // First sight: trust the recorded times (never later than now), so an old Lease counts as old.
       const times = [parseTime(renewTime), parseTime(heartbeat)].filter((t): t is number => t !== undefined);
-      const recorded = times.length ? Math.max(...times) : (parseTime(node.metadata.creationTimestamp) ?? now);
+      const recorded = times.length
+        ? Math.max(...times)
+        : (parseTime(node.metadata.creationTimestamp) ?? now);
       const probe = Math.min(recorded, now);
       this.health.set(name, { renewTime, heartbeat, probeTimestamp: probe });
       return probe;
     }
     // Later: a renewal observed now counts from now (as upstream, immune to clock skew).
     const renewed =
-      (renewTime !== undefined && renewTime !== saved.renewTime && (parseTime(renewTime) ?? 0) > (parseTime(saved.renewTime) ?? 0)) ||
+      (renewTime !== undefined &&
+        renewTime !== saved.renewTime &&
+        (parseTime(renewTime) ?? 0) > (parseTime(saved.renewTime) ?? 0)) ||
       (heartbeat !== undefined && heartbeat !== saved.heartbeat);
     if (renewed) saved.probeTimestamp = now;
     saved.renewTime = renewTime;
@@ -209,7 +219,7 @@ export class NodeLifecycleController {
             status: 'Unknown',
             reason: 'NodeStatusNeverUpdated',
             message: 'Kubelet never posted node status.',
-            lastHeartbeatTime: node.metadata.creationTimestamp,
+            lastHeartbeatTime: node.metadata.creationTimestamp ?? undefined,
             lastTransitionTime: formatTime(now),
           });
           changed = true;
@@ -237,12 +247,17 @@ export class NodeLifecycleController {
     const current = node.spec?.taints ?? [];
     const want = [...noExecute, ...noSchedule];
     const has = (t: Taint): boolean => current.some((c) => c.key === t.key && c.effect === t.effect);
-    const keep = current.filter((c) => !managed(c) || want.some((w) => w.key === c.key && w.effect === c.effect));
+    const keep = current.filter(
+      (c) => !managed(c) || want.some((w) => w.key === c.key && w.effect === c.effect),
+    );
     const add = want
       .filter((w) => !has(w))
       .map((w) => (w.effect === 'NoExecute' ? { ...w, timeAdded: formatTime(this.clock.now()) } : w));
     if (add.length === 0 && keep.length === current.length) return;
-    await this.o.client.setNodeTaints(node.metadata.name ?? '', node.metadata.resourceVersion, [...keep, ...add]);
+    await this.o.client.setNodeTaints(node.metadata.name ?? '', node.metadata.resourceVersion, [
+      ...keep,
+      ...add,
+    ]);
     this.o.log.info('updated node taints', {
       node: node.metadata.name,
       added: add.map((t) => `${t.key}:${t.effect}`),
@@ -295,7 +310,7 @@ export class NodeLifecycleController {
       if (scheduled.fireAt > now) continue;
       this.evictions.delete(key);
       this.o.log.info('deleting pod', { controller: 'taint-eviction-controller', pod: key });
-      this.o.recorder.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
+      this.evictionRecorder.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
       try {
         await this.o.client.deletePod(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
       } catch (err) {
@@ -311,7 +326,12 @@ export class NodeLifecycleController {
       const [namespace, name] = key.split('/');
       const pod = this.o.pods.get(namespace, name ?? '');
       if (pod && pod.metadata.uid === s.uid && !pod.metadata.deletionTimestamp)
-        this.o.recorder.event(pod, 'Normal', 'TaintManagerEviction', `Cancelling deletion of Pod ${key}`);
+        this.evictionRecorder.event(
+          pod,
+          'Normal',
+          'TaintManagerEviction',
+          `Cancelling deletion of Pod ${key}`,
+        );
     }
   }
 

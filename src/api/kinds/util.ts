@@ -1,3 +1,4 @@
+import { labelSelectorMatches } from '../labels.js';
 // Small helpers shared by the workload kinds: reading loosely typed JSON objects, label selectors
 // in their string forms, the name/label checks that spec validation needs, and table cell helpers.
 import { fieldErr, type FieldError } from '../errors.js';
@@ -120,31 +121,7 @@ export function formatLabelSelector(sel: unknown): string {
 }
 /** Whether a label selector (matchLabels + matchExpressions) selects the given labels. */
 export function selectorMatches(sel: unknown, labels: Record<string, string>): boolean {
-  const s = rec(sel);
-  if (!s) return false;
-  for (const [k, v] of Object.entries(strMap(s.matchLabels))) if (labels[k] !== v) return false;
-  for (const e of recs(s.matchExpressions)) {
-    const key = str(e.key);
-    const values = arr(e.values).map(String);
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    switch (str(e.operator)) {
-      case 'In':
-        if (!has || !values.includes(labels[key] ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[key] ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return labelSelectorMatches(rec(sel), labels);
 }
 export function isEmptySelector(sel: unknown): boolean {
   const s = rec(sel);

@@ -2,35 +2,13 @@
 // Exists, DoesNotExist). A missing selector selects nothing; an empty one selects everything, as
 // upstream's LabelSelectorAsSelector.
 import type { LabelSelector } from '../../api/generated/types.js';
+import { compileLabelSelector } from '../../api/labels.js';
 
 export type LabelMap = Readonly<Record<string, string>> | undefined;
 export type LabelMatcher = (labels: LabelMap) => boolean;
 
 export function selectorMatcher(sel: LabelSelector | undefined | null): LabelMatcher {
-  if (!sel) return () => false;
-  const tests: LabelMatcher[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) tests.push((l) => l?.[k] === v);
-  for (const e of sel.matchExpressions ?? []) {
-    const values = new Set(e.values ?? []);
-    const key = e.key;
-    switch (e.operator) {
-      case 'In':
-        tests.push((l) => l !== undefined && Object.hasOwn(l, key) && values.has(l[key] ?? ''));
-        break;
-      case 'NotIn':
-        tests.push((l) => l === undefined || !Object.hasOwn(l, key) || !values.has(l[key] ?? ''));
-        break;
-      case 'Exists':
-        tests.push((l) => l !== undefined && Object.hasOwn(l, key));
-        break;
-      case 'DoesNotExist':
-        tests.push((l) => l === undefined || !Object.hasOwn(l, key));
-        break;
-      default:
-        return () => false;
-    }
-  }
-  return (labels) => tests.every((t) => t(labels));
+  return compileLabelSelector(sel);
 }
 
 /** True for `{}`: a selector that matches every object (deployments refuse to act on it). */

@@ -1,7 +1,6 @@
 // Label selectors, node selectors and tolerations as the scheduler evaluates them: compiled once
 // into predicates so the per-node checks of a scheduling cycle allocate nothing.
 import type {
-  LabelSelector,
   NodeSelector,
   NodeSelectorRequirement,
   NodeSelectorTerm,
@@ -9,56 +8,14 @@ import type {
   Taint,
   Toleration,
 } from '../../api/generated/types.js';
+import { compileLabelSelector, type Labels, type LabelPredicate } from '../../api/labels.js';
 
-export type Labels = Readonly<Record<string, string>>;
-export type LabelPredicate = (labels: Labels | undefined) => boolean;
+export { compileLabelSelector, type Labels, type LabelPredicate };
 
-const NOTHING: LabelPredicate = () => false;
-const EVERYTHING: LabelPredicate = () => true;
 const EMPTY: Labels = Object.freeze({});
 
 function has(labels: Labels, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(labels, key);
-}
-
-/**
- * metav1.LabelSelectorAsSelector: undefined selects nothing, an empty selector selects everything.
- * Throws on an unknown operator (the API server validates these, so that is a programming error).
- */
-export function compileLabelSelector(sel: LabelSelector | undefined | null): LabelPredicate {
-  if (sel === undefined || sel === null) return NOTHING;
-  const checks: Array<(l: Labels) => boolean> = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) checks.push((l) => l[k] === v && has(l, k));
-  for (const req of sel.matchExpressions ?? []) {
-    const key = req.key;
-    const values = new Set(req.values ?? []);
-    switch (req.operator) {
-      case 'In':
-        checks.push((l) => has(l, key) && values.has(l[key] ?? ''));
-        break;
-      case 'NotIn':
-        checks.push((l) => !has(l, key) || !values.has(l[key] ?? ''));
-        break;
-      case 'Exists':
-        checks.push((l) => has(l, key));
-        break;
-      case 'DoesNotExist':
-        checks.push((l) => !has(l, key));
-        break;
-      default:
-        throw new Error(`"${req.operator}" is not a valid label selector operator`);
-    }
-  }
-  if (checks.length === 0) return EVERYTHING;
-  if (checks.length === 1) {
-    const only = checks[0]!;
-    return (labels) => only(labels ?? EMPTY);
-  }
-  return (labels) => {
-    const l = labels ?? EMPTY;
-    for (const c of checks) if (!c(l)) return false;
-    return true;
-  };
 }
 
 /** A selector from a plain label set (matchLabels only); empty matches everything. */

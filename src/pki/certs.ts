@@ -2,7 +2,8 @@
 // (certificates.k8s.io) used when a node joins. ECDSA P-256 keys throughout, PEM on disk (PKCS#8 keys).
 import { X509Certificate as NodeX509Certificate, createHash, randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import './reflect-metadata.js';
+// @peculiar/x509's dependency injection needs the Reflect metadata API before it loads.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 const subtle = webcrypto.subtle;

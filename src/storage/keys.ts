@@ -1,7 +1,7 @@
 // Key ordering and ranges shared by the backends. Every backend orders keys by their UTF-8 bytes
 // (etcd and SQLite's BINARY collation both do), which is code point order, not JavaScript's UTF-16
 // code unit order: the two disagree when a supplementary character meets one at or above U+E000.
-import { InvalidInputError } from './errors.js';
+import { CompactedError, FutureRevisionError, InvalidInputError } from './errors.js';
 
 /** Code point order, the order of the UTF-8 bytes. */
 export function compareKeys(a: string, b: string): number {
@@ -45,6 +45,22 @@ export function validateRevision(name: string, revision: number | undefined): vo
   if (revision === undefined) return;
   if (!Number.isSafeInteger(revision) || revision < 0)
     throw new InvalidInputError(`${name} must be a non-negative integer, got ${revision}`);
+}
+
+/**
+ * The revision a read happens at: the current one when none is asked for; a future revision or one
+ * already compacted away fails with its typed error, the same in every backend that keeps history.
+ */
+export function resolveReadRevision(
+  requested: number | undefined,
+  current: number,
+  compacted: number,
+): number {
+  validateRevision('revision', requested);
+  if (!requested) return current;
+  if (requested > current) throw new FutureRevisionError(requested, current);
+  if (requested < compacted) throw new CompactedError(requested, compacted);
+  return requested;
 }
 
 export function validateLimit(limit: number | undefined): void {

@@ -2,7 +2,6 @@
 // TTL, compaction) without durability. Tests and `--storage memory` use it; it is also the
 // reference the conformance suite was written against.
 import {
-  CompactedError,
   ConflictError,
   FutureRevisionError,
   KeyExistsError,
@@ -12,7 +11,13 @@ import {
   validateTtl,
   validateValue,
 } from '../errors.js';
-import { compareKeys, validateLimit, validatePrefix, validateRevision } from '../keys.js';
+import {
+  compareKeys,
+  resolveReadRevision,
+  validateLimit,
+  validatePrefix,
+  validateRevision,
+} from '../keys.js';
 import { settle } from '../settle.js';
 import { TtlTracker } from '../ttl.js';
 import type {
@@ -89,11 +94,7 @@ export class MemoryStore implements Store {
   }
 
   private readRevision(revision: number | undefined): number {
-    validateRevision('revision', revision);
-    if (!revision) return this.revision;
-    if (revision > this.revision) throw new FutureRevisionError(revision, this.revision);
-    if (revision < this.compactRev) throw new CompactedError(revision, this.compactRev);
-    return revision;
+    return resolveReadRevision(revision, this.revision, this.compactRev);
   }
 
   private current(key: string): KeyValue | undefined {

@@ -15,7 +15,6 @@ import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CompactedError,
   ConflictError,
   FutureRevisionError,
   KeyExistsError,
@@ -26,7 +25,7 @@ import {
   validateTtl,
   validateValue,
 } from '../errors.js';
-import { prefixEnd, validateLimit, validatePrefix, validateRevision } from '../keys.js';
+import { prefixEnd, resolveReadRevision, validateLimit, validatePrefix, validateRevision } from '../keys.js';
 import { settle } from '../settle.js';
 import { TtlTracker } from '../ttl.js';
 import { RESTART_WAL_FRAMES, WalCheckpointer } from './wal-checkpointer.js';
@@ -431,11 +430,7 @@ export class SqliteStore implements Store {
   }
 
   private readRevision(revision: number | undefined): number {
-    validateRevision('revision', revision);
-    if (!revision) return this.rev;
-    if (revision > this.rev) throw new FutureRevisionError(revision, this.rev);
-    if (revision < this.compactRev) throw new CompactedError(revision, this.compactRev);
-    return revision;
+    return resolveReadRevision(revision, this.rev, this.compactRev);
   }
 
   get(key: string, opts?: { readonly revision?: number }): Promise<KeyValue | undefined> {

@@ -9,16 +9,11 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { K8TS_BIN, startServer, type TestServer } from '../support/k8ts-server.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 250 });
 
 /** The status of a GET without credentials (the server's certificate is not checked, as the agent's discovery). */
 function anonymousStatus(url: string, path: string): Promise<number> {

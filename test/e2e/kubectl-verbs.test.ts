@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, startServer, type RunResult, type TestServer } from '../support/k8ts-server.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
 let server: TestServer;
 let work: string;
@@ -38,15 +39,9 @@ async function ensureDefaultServiceAccount(ns: string): Promise<void> {
   if (r.code !== 0) assert.match(r.stderr, /AlreadyExists|already exists/);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 150 });
 
 /** Starts a long-running kubectl (get -w, wait …) and collects its output. */
 function background(args: string[]): { done: Promise<RunResult>; output: () => string; stop: () => void } {

@@ -8,20 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
 let registry: TestRegistry;
 let server: TestServer;
 const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-node-'));
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 250 });
 
 before(async () => {
   registry = await startRegistry();

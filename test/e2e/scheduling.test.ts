@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/k8ts-server.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
 let server: TestServer;
 before(async () => {
@@ -22,15 +23,9 @@ status:
   conditions: [{type: Ready, status: "True"}]
 `;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 200 });
 
 test('pods are bound to a node that fits, and an unfit pod gets the reason in describe', async () => {
   await server.kubectlOk(['create', '-f', '-'], { input: node('small', '1') + '---' + node('big', '8') });

@@ -19,6 +19,7 @@ import {
   type ControllerManager,
 } from '../../src/controllers/manager.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
 const NS = 'default';
 const CRONJOBS_V1BETA1: ResourceRef = {
@@ -36,25 +37,9 @@ let manager: ControllerManager;
 let clockOffsetMs = 0;
 const offsetClock: Clock = { now: () => Date.now() + clockOffsetMs };
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(20);
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 20, retryErrors: true });
 
 async function podsOf(job: string): Promise<Pod[]> {
   const list = await client.list<Pod>(PODS, NS, { labelSelector: `batch.kubernetes.io/job-name=${job}` });

@@ -41,6 +41,7 @@ import {
   type CertificateAuthority,
 } from '../../src/pki/certs.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
 const ADMIN: UserInfo = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
 const BOOTSTRAP: UserInfo = {
@@ -71,21 +72,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(25);
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 25, retryErrors: true });
 
 function isNotFound(err: unknown): boolean {
   return err instanceof StatusError && err.code === 404;

@@ -26,6 +26,7 @@ import {
 import { targetNodeName } from '../../src/controllers/daemonset/index.js';
 import { createControllerManager, type ControllerManager } from '../../src/controllers/manager.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
 const NS = 'default';
 
@@ -38,21 +39,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(20);
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 20, retryErrors: true });
 
 async function pods(selector: string): Promise<Pod[]> {
   return (await client.list<Pod>(PODS, NS, { labelSelector: selector })).items.filter(

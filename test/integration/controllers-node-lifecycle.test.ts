@@ -14,28 +14,13 @@ import { EVENTS, LEASES, NAMESPACES, NODES, PODS } from '../../src/client/typed-
 import { createControllerManager, type ControllerManager } from '../../src/controllers/manager.js';
 import { nodeLifecycleControllerDescriptor } from '../../src/controllers/node-lifecycle/index.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 
 const NS = 'nlc';
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(25);
-  }
-}
+/** The shared poll, with this file's default timeout and pace. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 25, retryErrors: true });
 
 let server: ApiServer;
 let store: MemoryStore;

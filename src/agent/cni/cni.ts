@@ -137,6 +137,22 @@ export async function removeServiceRoute(
   }
 }
 
+/**
+ * Forgets what the host remembers about these addresses' old owners. host-local IPAM hands a new pod
+ * an address an earlier pod had; a neighbour entry still naming the old pod's MAC would black-hole
+ * the host's traffic to the new pod for seconds, until the kernel re-probes.
+ */
+export async function forgetNeighbours(ips: readonly string[]): Promise<void> {
+  for (const ip of ips) {
+    try {
+      await run('ip', ['neigh', 'flush', 'to', ip]);
+    } catch (e) {
+      // Without the right to change the table (not root) the entry ages out by itself.
+      log.warn('cannot flush the neighbour entry of a new pod address', { ip, err: e as Error });
+    }
+  }
+}
+
 /** Deletes the bridge (when tearing down a node or a test). */
 export async function removeBridge(bridge = DEFAULT_BRIDGE): Promise<void> {
   try {

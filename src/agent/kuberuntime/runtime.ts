@@ -5,6 +5,7 @@
 // the next attempt number, if the last one died), prepare the volumes, run the init containers
 // one at a time to success, then start or restart the app containers per the restart policy with
 // kubelet's crash back-off, and report every container's state with Kubernetes' reasons.
+import { forgetNeighbours } from '../cni/cni.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Container, Pod } from '../../api/generated/types.js';
@@ -308,6 +309,8 @@ export class CriRuntime implements PodRuntime {
     const st = await this.client.podSandboxStatus(sandboxId);
     const ips = [st.status.ip, ...st.status.additionalIps].filter(Boolean);
     memo.ips.set(sandboxId, ips);
+    // First sight of this sandbox's addresses: they may have belonged to a pod that is gone.
+    await forgetNeighbours(ips);
     return ips;
   }
 

@@ -2,7 +2,9 @@
 // (TLS bootstrap: the server's CA from --ca-file or the signed cluster-info, then a client
 // certificate through a CertificateSigningRequest) or with an existing kubeconfig, and runs one
 // node, or many simulated ones with --runtime fake --nodes N, until SIGINT or SIGTERM.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { startContainerdNode } from '../server/local-node.js';
+import { DEFAULT_SERVICE_CIDR } from '../pki/cluster.js';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAgent, type AgentOptions, type FakeAgentOptions } from '../agent/agent.js';
@@ -41,6 +43,11 @@ const FLAGS: FlagSpec = {
   'fake-cpu': { type: 'string' },
   'fake-memory': { type: 'string' },
   'fake-max-pods': { type: 'string' },
+  'pod-cidr': { type: 'string' },
+  'service-cidr': { type: 'string' },
+  'container-runtime-endpoint': { type: 'string' },
+  'private-registry': { type: 'string' },
+  'disable-default-registry-endpoint': { type: 'boolean' },
 };
 
 const USAGE = [
@@ -59,6 +66,11 @@ const USAGE = [
   '  --nodes N               with --runtime fake: simulate N nodes named PREFIX-0 ... PREFIX-(N-1)',
   '  --node-prefix PREFIX    names of simulated nodes (default fake-node)',
   '  --data-dir DIR          state directory (default ~/.k8ts, as k8ts server)',
+  "  --pod-cidr CIDR         containerd: this node's pod addresses (default 10.42.0.0/24; one per node)",
+  "  --service-cidr CIDR     containerd: the cluster's Service range, routed locally (default 10.43.0.0/16)",
+  '  --container-runtime-endpoint SOCK   containerd: use this CRI socket instead of starting containerd',
+  '  --private-registry FILE containerd: registry mirrors, k3s format (default <data-dir>/registries.yaml)',
+  '  --disable-default-registry-endpoint   containerd: pull only through mirrors',
   '  --fake-start-delay-ms   simulated pods: time to Running (default 1000)',
   '  --fake-run-duration-ms  simulated pods with restartPolicy Never/OnFailure: time to exit (default 5000)',
   '  --fake-exit-code        ... and their exit code (default 0)',
@@ -133,13 +145,7 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 export async function runAgent(argv: string[], stop: () => Promise<unknown>): Promise<number> {
   const flags = parseFlags('agent', argv, FLAGS);
   const runtime = stringFlag(flags, 'runtime', 'containerd');
-  if (runtime === 'containerd') {
-    process.stderr.write(
-      'k8ts agent: the containerd runtime is not available in this build; use --runtime fake for simulated pods\n',
-    );
-    return 2;
-  }
-  if (runtime !== 'fake')
+  if (runtime !== 'fake' && runtime !== 'containerd')
     throw new UsageError(`agent: --runtime: unknown runtime ${JSON.stringify(runtime)} (fake or containerd)`);
   const nodes = intFlag(flags, 'nodes', 1);
   const nodeNameFlag = optionalStringFlag(flags, 'node-name');
@@ -183,6 +189,26 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
   }
 
   const client = new RestClient(conn, `k8ts-agent/v${K8TS_VERSION}`);
+  const log = createLogger('agent');
+  if (runtime === 'containerd') {
+    if (nodes !== undefined) throw new UsageError('agent: --nodes needs --runtime fake');
+    const registries = optionalStringFlag(flags, 'private-registry') ?? join(dataDir, 'registries.yaml');
+    const node = await startContainerdNode({
+      client,
+      nodeName,
+      dataDir,
+      podCidr: optionalStringFlag(flags, 'pod-cidr'),
+      serviceCidr: stringFlag(flags, 'service-cidr', DEFAULT_SERVICE_CIDR),
+      controlPlane: false,
+      containerRuntimeEndpoint: optionalStringFlag(flags, 'container-runtime-endpoint'),
+      registriesFile: existsSync(registries) ? registries : undefined,
+      disableDefaultRegistryEndpoint: flags.values['disable-default-registry-endpoint'] === true,
+    });
+    log.info('shutting down', { reason: String(await stop()) });
+    await node.stop();
+    client.close();
+    return 0;
+  }
   const opts: AgentOptions = {
     client,
     runtime: 'fake',
@@ -198,7 +224,6 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
     opts.nodeName = nodeName;
   }
   const agent = createAgent(opts);
-  const log = createLogger('agent');
   const stopped = stop();
   await Promise.race([agent.start(), stopped]);
   const why = await stopped;

@@ -34,6 +34,7 @@ import {
   writeKubeconfig,
   bootstrapTokenSecret,
   DEFAULT_NODE_TOKEN_GROUP,
+  DEFAULT_SERVICE_CIDR,
   type ClusterPki,
 } from '../pki/index.js';
 import { openStore, startCompactor, DEFAULT_COMPACTOR } from '../storage/open.js';
@@ -58,7 +59,7 @@ import { StoreCache } from './store-cache.js';
 
 const log = createLogger('server');
 
-export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+export { DEFAULT_SERVICE_CIDR };
 
 export interface ControlPlaneOptions {
   readonly dataDir: string;

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { isPlainObject } from '../api/meta.js';
-import { createAgent, type Agent } from '../agent/agent.js';
+import { createAgent } from '../agent/agent.js';
 import type { PodObjectSource } from '../agent/kuberuntime/env.js';
 import { startNodeRuntime, type NodeRuntime } from '../agent/kuberuntime/setup.js';
 import { CriStreamingBackend, startNodeServer, type NodeServer } from '../agent/server/index.js';
@@ -93,6 +93,88 @@ function apiObjectSource(client: RestClient): PodObjectSource {
   };
 }
 
+export interface ContainerdNodeOptions {
+  /** The node's identity towards the API server (system:node:<name>). */
+  readonly client: RestClient;
+  readonly nodeName: string;
+  /** Data dir; the runtime lays itself out under <dataDir>/agent and <dataDir>/run, as k3s does. */
+  readonly dataDir: string;
+  readonly serviceCidr: string;
+  readonly podCidr?: string;
+  readonly controlPlane: boolean;
+  readonly containerRuntimeEndpoint?: string;
+  readonly registriesFile?: string;
+  readonly disableDefaultRegistryEndpoint?: boolean;
+  /**
+   * The node's own API (logs, exec, attach, port-forward), served with a certificate the cluster CA
+   * signed. Without it the node runs pods, but the API server cannot stream from them.
+   */
+  readonly nodeServer?: {
+    readonly tls: { readonly cert: string; readonly key: string; readonly ca: string };
+    readonly port: number;
+  };
+}
+
+/** A node running real containers on containerd; resolves once it is registered and syncing pods. */
+export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<{ stop(): Promise<void> }> {
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (err) {
+        log.error('stopping part of the node failed', { error: err });
+      }
+    }
+  };
+  try {
+    const runtime: NodeRuntime = await startNodeRuntime({
+      dataDir: opts.dataDir,
+      endpoint: opts.containerRuntimeEndpoint,
+      registriesFile: opts.registriesFile,
+      disableDefaultRegistryEndpoint: opts.disableDefaultRegistryEndpoint,
+      podCIDR: opts.podCidr ?? LOCAL_POD_CIDR,
+      serviceCIDR: opts.serviceCidr,
+      source: apiObjectSource(opts.client),
+    });
+    stops.push(() => runtime.stop());
+    let daemonPort: number | undefined;
+    if (opts.nodeServer) {
+      const { client, nodeName } = opts;
+      const listPods = async () =>
+        (await client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
+      const nodeServer: NodeServer = await startNodeServer({
+        backend: new CriStreamingBackend({
+          nodeName,
+          runtime: runtime.pods,
+          client: runtime.containerRuntime.client,
+          pods: listPods,
+        }),
+        tls: opts.nodeServer.tls,
+        port: opts.nodeServer.port,
+        // Only the API server (and cluster admins) may reach pods through the node.
+        allowClient: (cn, orgs) => cn === 'kube-apiserver-kubelet-client' || orgs.includes('system:masters'),
+      });
+      stops.push(() => nodeServer.close());
+      daemonPort = nodeServer.port;
+    }
+    const agent = createAgent({
+      client: opts.client,
+      nodeName: opts.nodeName,
+      runtime: runtime.pods,
+      controlPlane: opts.controlPlane,
+      dataDir: join(opts.dataDir, 'agent'),
+      daemonPort,
+    });
+    await agent.start();
+    stops.push(() => agent.stop());
+    return { stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   const identity = await issueClientCertificate(opts.ca, `system:node:${nodeName}`, ['system:nodes']);
@@ -106,70 +188,52 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
     },
     `k8ts-agent/${K8TS_VERSION} (${nodeName})`,
   );
-  const agentDir = join(opts.dataDir, 'agent');
-  const stops: (() => Promise<void> | void)[] = [() => client.close()];
-  const stop = async (): Promise<void> => {
-    for (const s of stops.reverse()) {
-      try {
-        await s();
-      } catch (err) {
-        log.error('stopping part of the local node failed', { error: err });
-      }
-    }
-  };
   try {
-    let agent: Agent;
+    let stopNode: () => Promise<void>;
     if (opts.runtime === 'fake') {
-      agent = createAgent({ client, nodeName, runtime: 'fake', controlPlane: true, dataDir: agentDir });
-    } else {
-      const runtime: NodeRuntime = await startNodeRuntime({
-        // The runtime lays itself out under <dataDir>/agent and <dataDir>/run, as k3s does.
-        dataDir: opts.dataDir,
-        endpoint: opts.containerRuntimeEndpoint,
-        registriesFile: opts.registriesFile,
-        disableDefaultRegistryEndpoint: opts.disableDefaultRegistryEndpoint,
-        podCIDR: LOCAL_POD_CIDR,
-        serviceCIDR: opts.serviceCidr,
-        source: apiObjectSource(client),
+      const agent = createAgent({
+        client,
+        nodeName,
+        runtime: 'fake',
+        controlPlane: true,
+        dataDir: join(opts.dataDir, 'agent'),
       });
-      stops.push(() => runtime.stop());
-      const addresses = hostAddresses();
+      await agent.start();
+      stopNode = () => agent.stop();
+    } else {
+      // The server holds the CA, so its own node's serving certificate is issued directly.
       const serving = await issueCertificate(opts.ca, {
         commonName: `system:node:${nodeName}`,
         organizations: ['system:nodes'],
         usages: ['digital signature', 'key encipherment', 'server auth'],
-        sans: { dns: [nodeName, 'localhost'], ips: ['127.0.0.1', ...addresses.ips] },
+        sans: { dns: [nodeName, 'localhost'], ips: ['127.0.0.1', ...hostAddresses().ips] },
       });
-      const listPods = async () =>
-        (await client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
-      const nodeServer: NodeServer = await startNodeServer({
-        backend: new CriStreamingBackend({
-          nodeName,
-          runtime: runtime.pods,
-          client: runtime.containerRuntime.client,
-          pods: listPods,
-        }),
-        tls: { cert: serving.certPem, key: serving.keyPem, ca: opts.ca.certPem },
-        port: opts.nodePort ?? 10250,
-        // Only the API server (and cluster admins) may reach pods through the node.
-        allowClient: (cn, orgs) => cn === 'kube-apiserver-kubelet-client' || orgs.includes('system:masters'),
-      });
-      stops.push(() => nodeServer.close());
-      agent = createAgent({
+      const node = await startContainerdNode({
         client,
         nodeName,
-        runtime: runtime.pods,
+        dataDir: opts.dataDir,
+        serviceCidr: opts.serviceCidr,
         controlPlane: true,
-        dataDir: agentDir,
-        daemonPort: nodeServer.port,
+        containerRuntimeEndpoint: opts.containerRuntimeEndpoint,
+        registriesFile: opts.registriesFile,
+        disableDefaultRegistryEndpoint: opts.disableDefaultRegistryEndpoint,
+        nodeServer: {
+          tls: { cert: serving.certPem, key: serving.keyPem, ca: opts.ca.certPem },
+          port: opts.nodePort ?? 10250,
+        },
       });
+      stopNode = () => node.stop();
     }
-    await agent.start();
-    stops.push(() => agent.stop());
     log.info('node ready', { node: nodeName, runtime: opts.runtime });
-    return { nodeName, stop };
+    return {
+      nodeName,
+      stop: async () => {
+        await stopNode();
+        client.close();
+      },
+    };
   } catch (err) {
-    await stop();
+    client.close();
     throw err;
   }
 }

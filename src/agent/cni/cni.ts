@@ -4,6 +4,7 @@
 // this config list and runs the plugins itself on RunPodSandbox (it also brings up each pod's
 // loopback interface with the loopback plugin from the same bin dir).
 import { execFile } from 'node:child_process';
+import { DEFAULT_SERVICE_CIDR } from '../../pki/cluster.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +16,7 @@ const log = createLogger('cni');
 export const DEFAULT_CNI_BIN_DIR = '/usr/lib/cni';
 export const DEFAULT_BRIDGE = 'k8ts0';
 export const DEFAULT_NETWORK_NAME = 'k8ts';
-export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+export { DEFAULT_SERVICE_CIDR };
 export const CNI_CONF_FILE = '10-k8ts.conflist';
 const REQUIRED_PLUGINS = ['bridge', 'host-local', 'portmap', 'loopback'];
 

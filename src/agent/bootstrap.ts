@@ -16,7 +16,7 @@ import type { CertificateSigningRequest, ConfigMap } from '../api/generated/type
 import { parseKubeconfig, type ConnectionConfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { CONFIGMAPS, CSR } from '../client/typed-refs.js';
-import { createCertificateRequest } from '../pki/certs.js';
+import { createCertificateRequest } from '../pki/csr.js';
 import { verifyDetachedSignature } from '../pki/jws.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { parseBootstrapToken } from '../pki/tokens.js';

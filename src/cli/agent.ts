@@ -4,7 +4,7 @@
 // node, or many simulated ones with --runtime fake --nodes N, until SIGINT or SIGTERM.
 import { existsSync, readFileSync } from 'node:fs';
 import { startContainerdNode } from '../server/local-node.js';
-import { DEFAULT_SERVICE_CIDR } from '../pki/cluster.js';
+import { DEFAULT_SERVICE_CIDR } from '../api/cluster-network.js';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAgent, type AgentOptions, type FakeAgentOptions } from '../agent/agent.js';

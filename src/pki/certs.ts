@@ -376,23 +376,8 @@ export async function signCertificateRequest(
   return signLeaf(ca, csr.publicKey, csr.subjectName, opts.usages, sanExt, opts.durationDays ?? 365);
 }
 
-/** Creates a PKCS#10 request with a fresh key (what a joining node sends). */
-export async function createCertificateRequest(
-  commonName: string,
-  organizations: readonly string[] = [],
-  sans?: SubjectAltNames,
-): Promise<{ csrPem: string; keyPem: string }> {
-  const keys = await generateKeyPair();
-  const extensions: x509.Extension[] = [];
-  if (sans && (sans.dns.length > 0 || sans.ips.length > 0)) extensions.push(sanExtension(sans));
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: subjectName(commonName, organizations),
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    extensions,
-  });
-  return { csrPem: csr.toString('pem') + '\n', keyPem: await exportPrivatePem(keys.privateKey) };
-}
+// What a joining node sends; built without the X.509 library so the agent need not load it.
+export { createCertificateRequest } from './csr.js';
 
 /** Canonical text of an IP address (IPv6 fully expanded, lower case) so SAN sets compare reliably. */
 export function normalizeIp(ip: string): string {

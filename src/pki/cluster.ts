@@ -27,7 +27,8 @@ const log = createLogger('pki');
 /** Renew leaf certificates this long before they expire (k3s uses 90 days too). */
 const RENEW_BEFORE_MS = 90 * 24 * 60 * 60 * 1000;
 
-export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+export { DEFAULT_SERVICE_CIDR } from '../api/cluster-network.js';
+import { DEFAULT_SERVICE_CIDR } from '../api/cluster-network.js';
 export const ADMIN_USER = 'system:admin';
 export const MASTERS_GROUP = 'system:masters';
 

@@ -4,7 +4,7 @@
 // this config list and runs the plugins itself on RunPodSandbox (it also brings up each pod's
 // loopback interface with the loopback plugin from the same bin dir).
 import { execFile } from 'node:child_process';
-import { DEFAULT_SERVICE_CIDR } from '../../pki/cluster.js';
+import { DEFAULT_SERVICE_CIDR } from '../../api/cluster-network.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';

@@ -4,7 +4,7 @@
 // channel is a stream and closing stdin is a half-close (the runtime's WebSocket speaks only v4,
 // which cannot end stdin).
 import type { IncomingMessage } from 'node:http';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { RawData, WebSocketServer } from 'ws';
 import { NodeRequestError, type StreamOptions } from './backend.js';
 import { dialUpgrade } from './http-upgrade.js';
 import { SpdyClientSession, type SpdyStream } from './spdy.js';
@@ -38,11 +38,22 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
-const wss = new WebSocketServer({
-  noServer: true,
-  perMessageDeflate: false,
-  handleProtocols: (offered) => chooseRemoteCommandProtocol(offered) ?? false,
-});
+// `ws` costs the agent about 10 MB of resident memory, so it is loaded with the first session
+// rather than at start: most nodes never serve an exec.
+let wssLoading: Promise<WebSocketServer> | undefined;
+function remoteCommandServer(): Promise<WebSocketServer> {
+  wssLoading ??= import('ws').then(
+    ({ WebSocketServer }) =>
+      new WebSocketServer({
+        noServer: true,
+        perMessageDeflate: false,
+        handleProtocols: (offered) => chooseRemoteCommandProtocol(offered) ?? false,
+      }),
+  );
+  return wssLoading;
+}
+/** ws's readyState value for an open socket (WebSocket.OPEN), without loading the module. */
+const OPEN = 1;
 
 /** Remote-command protocols offered to the runtime's SPDY streaming server, best first. */
 const RUNTIME_PROTOCOLS = [V4_PROTOCOL, 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
@@ -96,6 +107,7 @@ export async function bridgeRemoteCommand(
   const stderr = streams.stderr ? open('stderr') : undefined;
   const resize = streams.tty ? open('resize') : undefined;
 
+  const wss = await remoteCommandServer();
   await new Promise<void>((resolve) => {
     wss.handleUpgrade(req, req.socket, Buffer.alloc(0), (caller) => {
       activeSessions.inc({ kind });
@@ -106,13 +118,13 @@ export async function bridgeRemoteCommand(
         activeSessions.dec({ kind });
         sessions.inc({ kind, outcome });
         log.debug('remote command session ended', { kind, outcome, detail });
-        if (caller.readyState === WebSocket.OPEN) caller.close(1000);
+        if (caller.readyState === OPEN) caller.close(1000);
         else caller.terminate();
         session.close();
         resolve();
       };
       const send = (channel: number, data: Buffer): void => {
-        if (caller.readyState === WebSocket.OPEN) caller.send(Buffer.concat([Buffer.from([channel]), data]));
+        if (caller.readyState === OPEN) caller.send(Buffer.concat([Buffer.from([channel]), data]));
       };
       caller.on('message', (data) => {
         const buf = toBuffer(data);

@@ -24,6 +24,8 @@ import { endpointsController, endpointSliceController } from './endpoints/index.
 import { csrApprovingController } from './certificates/index.js';
 import { nodeLifecycleControllerDescriptor } from './node-lifecycle/index.js';
 import { bootstrapSignerController } from './bootstrap-signer/index.js';
+import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
+import { controlPlaneTaintController } from './control-plane-taint/index.js';
 import type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
 
 export type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
@@ -57,6 +59,8 @@ registerController(endpointSliceController);
 registerController(csrApprovingController);
 registerController(nodeLifecycleControllerDescriptor());
 registerController(bootstrapSignerController());
+registerController(nodeIpamControllerDescriptor());
+registerController(controlPlaneTaintController);
 
 const runningGauge = metrics.gauge(
   'k8ts_controller_running',

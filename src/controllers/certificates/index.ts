@@ -2,7 +2,8 @@
 import { StatusError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
 import { resourcePath, type RestClient } from '../../client/rest.js';
-import { CERTIFICATESIGNINGREQUESTS } from '../../client/typed-refs.js';
+import { CERTIFICATESIGNINGREQUESTS, NODES } from '../../client/typed-refs.js';
+import type { Node } from '../../api/generated/types.js';
 import type { CertificateAuthority } from '../../pki/certs.js';
 import { queueRunner } from '../common/runner.js';
 import type { ControllerContext, ControllerDescriptor, StopController } from '../types.js';
@@ -116,7 +117,12 @@ export const csrApprovingController: ControllerDescriptor = {
       ctx,
       'csrapproving',
       (inf) =>
-        new CsrApprover({ csrs: inf.getLister(), client: restApproverClient(ctx.client), log: ctx.logger }),
+        new CsrApprover({
+          csrs: inf.getLister(),
+          nodes: ctx.informers.informerFor<Node>(NODES).getLister(),
+          client: restApproverClient(ctx.client),
+          log: ctx.logger,
+        }),
     );
   },
 };

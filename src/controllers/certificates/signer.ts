@@ -1,6 +1,7 @@
 // The CSR signer (upstream's pkg/controller/certificates/signer, "csrsigning"): approved requests
-// addressed to kubernetes.io/kube-apiserver-client-kubelet or kubernetes.io/kube-apiserver-client
-// are signed with the cluster CA and the certificate written to status.certificate through the
+// addressed to kubernetes.io/kube-apiserver-client-kubelet, kubernetes.io/kube-apiserver-client or
+// kubernetes.io/kubelet-serving (nodes' serving certificates, which the API server checks against the
+// cluster CA when it connects to a node) are signed with the cluster CA and the certificate written to status.certificate through the
 // status subresource. A request that does not satisfy its signer's rules gets a Failed condition
 // (reason SignerValidationFailure) instead. The validity is the signer's (a year by default), or
 // the requested expirationSeconds when shorter (never under 10 minutes).
@@ -22,6 +23,8 @@ import {
   isApproved,
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
   KUBE_APISERVER_CLIENT_SIGNER,
+  KUBELET_SERVING_SIGNER,
+  kubeletServingValidationError,
   requestPem,
   type CsrObj,
 } from './common.js';
@@ -39,6 +42,7 @@ const MIN_DURATION_SECONDS = 600;
 export const SIGNER_NAMES: readonly string[] = [
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
   KUBE_APISERVER_CLIENT_SIGNER,
+  KUBELET_SERVING_SIGNER,
 ];
 
 export interface SignerClient {
@@ -52,6 +56,7 @@ export function signerValidationError(
   usages: readonly string[],
 ): string | undefined {
   if (signerName === KUBE_APISERVER_CLIENT_KUBELET_SIGNER) return validateKubeletClientCsr(req, usages)[0];
+  if (signerName === KUBELET_SERVING_SIGNER) return kubeletServingValidationError(req, usages);
   if (signerName === KUBE_APISERVER_CLIENT_SIGNER) {
     let clientAuth = false;
     for (const u of usages) {
@@ -77,7 +82,7 @@ export interface CsrSignerOptions {
   client: SignerClient;
   ca: CertificateAuthority;
   log: Logger;
-  /** Signer names handled (default both client signers). */
+  /** Signer names handled (default: the two client signers and kubelet-serving). */
   signerNames?: readonly string[];
   certTtlSeconds?: number;
   clock?: Clock;

@@ -9,6 +9,9 @@ import type { RestClient } from '../client/rest.js';
 import { PODS } from '../client/typed-refs.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { metrics } from '../util/metrics.js';
+import { StaticPodFileSource } from './config/file-source.js';
+import { MirrorPods } from './config/mirror-pods.js';
+import { isMirrorOf, isMirrorPod } from './config/static-pod.js';
 import { fakeNodeIp, fakePodCidr } from './fake/ipam.js';
 import { FakeRuntime, type FakeRuntimeOptions } from './fake/runtime.js';
 import { NodeManager, type HeartbeatOptions } from './node-manager.js';
@@ -60,6 +63,10 @@ export interface AgentOptions {
   statusConcurrency?: number;
   /** Concurrent pod syncs (default 16). */
   podWorkers?: number;
+  /** One node: run the pods whose manifests are in this folder (kubelet's --pod-manifest-path). */
+  staticPodPath?: string;
+  /** Read the static pod folder again this often even without a change noticed (default 20 s). */
+  staticPodResyncMs?: number;
 }
 
 export interface AgentStats {
@@ -143,7 +150,26 @@ export function createAgent(opts: AgentOptions): Agent {
     indexers: { [NODE_NAME_INDEX]: (o) => [(o as Pod).spec?.nodeName ?? ''] },
   });
   const uidToKey = new Map<string, string>();
+  // Static pods by UID (their hash); they run from their manifests, and report their status on
+  // their mirror pod once the API server has one.
+  const staticPods = new Map<string, Pod>();
+  const keyOf = (p: Pod): string => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
+  const currentMirror = (s: Pod): Pod | undefined => {
+    const m = informer.getByKey(keyOf(s));
+    return m && isMirrorPod(m) && isMirrorOf(m, s) ? m : undefined;
+  };
+  const staticView = (s: Pod): Pod => {
+    const mirror = currentMirror(s);
+    if (!mirror) return s;
+    return {
+      ...s,
+      metadata: { ...s.metadata, resourceVersion: mirror.metadata.resourceVersion },
+      status: mirror.status ?? {},
+    };
+  };
   const getPod = (uid: string): Pod | undefined => {
+    const s = staticPods.get(uid);
+    if (s) return staticView(s);
     const key = uidToKey.get(uid);
     if (key === undefined) return undefined;
     const pod = informer.getByKey(key);
@@ -152,6 +178,10 @@ export function createAgent(opts: AgentOptions): Agent {
   const statusManager = new StatusManager({
     client: opts.client,
     getPod,
+    apiUid: (uid) => {
+      const s = staticPods.get(uid);
+      return s ? currentMirror(s)?.metadata.uid : uid;
+    },
     concurrency: opts.statusConcurrency,
   });
   // Container probes, for a runtime that can exec in and kill containers (the CRI runtime); a
@@ -169,14 +199,16 @@ export function createAgent(opts: AgentOptions): Agent {
     statusManager,
     getPod,
     nodeContext: (name) => nodes.runtimeContext(name),
-    podsOnNode: (name) => informer.byIndex(NODE_NAME_INDEX, name),
+    podsOnNode: (name) => [
+      ...informer.byIndex(NODE_NAME_INDEX, name).filter((p) => !isMirrorPod(p)),
+      ...[...staticPods.values()].filter((p) => p.spec?.nodeName === name).map(staticView),
+    ],
     allocatable: (name) => {
       const m = nodes.get(name);
       return m?.node?.status?.allocatable ?? m?.cfg.allocatable;
     },
     workers: opts.podWorkers,
   });
-  const keyOf = (p: Pod): string => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
   const ours = (p: Pod): boolean => {
     const n = p.spec?.nodeName;
     return n !== undefined && n !== '' && nodes.has(n);
@@ -195,13 +227,61 @@ export function createAgent(opts: AgentOptions): Agent {
     podsGauge.dec();
     workers.enqueue(uid);
   };
+  const staticSource =
+    opts.staticPodPath !== undefined && single
+      ? new StaticPodFileSource({
+          path: opts.staticPodPath,
+          nodeName: configs[0]!.name,
+          resyncMs: opts.staticPodResyncMs,
+          onChange: (byFile) => {
+            const next = new Map([...byFile.values()].map((p) => [p.metadata.uid ?? '', p]));
+            for (const uid of staticPods.keys()) {
+              if (next.has(uid)) continue;
+              log.info('static pod removed', { pod: keyOf(staticPods.get(uid)!), uid });
+              staticPods.delete(uid);
+              workers.enqueue(uid);
+            }
+            for (const [uid, pod] of next) {
+              if (staticPods.has(uid)) continue;
+              log.info('static pod added', { pod: keyOf(pod), uid });
+              staticPods.set(uid, pod);
+              workers.enqueue(uid);
+            }
+            mirrors?.trigger();
+          },
+        })
+      : undefined;
+  const mirrors = staticSource
+    ? new MirrorPods({
+        client: opts.client,
+        nodeName: configs[0]!.name,
+        nodeUid: () => nodes.get(configs[0]!.name)?.node?.metadata.uid,
+        staticPods: () => [...staticPods.values()],
+        mirrorPods: () => informer.byIndex(NODE_NAME_INDEX, configs[0]!.name).filter(isMirrorPod),
+      })
+    : undefined;
+  /** A mirror pod (or a pod in a static pod's place) changed: mirrors and the static pod's status follow. */
+  const mirrorChanged = (p: Pod): void => {
+    if (!mirrors || !ours(p)) return;
+    mirrors.trigger();
+    for (const [uid, s] of staticPods) if (keyOf(s) === keyOf(p)) workers.enqueue(uid);
+  };
   informer.addEventHandler({
-    onAdd: (p) => track(p),
+    onAdd: (p) => (isMirrorPod(p) ? mirrorChanged(p) : track(p)),
     onUpdate: (oldPod, newPod) => {
+      if (isMirrorPod(newPod)) {
+        if (!isMirrorPod(oldPod)) untrack(oldPod);
+        mirrorChanged(newPod);
+        return;
+      }
       if (oldPod.metadata.uid !== newPod.metadata.uid) untrack(oldPod);
       track(newPod);
     },
-    onDelete: (obj) => untrack(deletedObject(obj)),
+    onDelete: (obj) => {
+      const p = deletedObject(obj);
+      untrack(p);
+      mirrorChanged(p);
+    },
   });
 
   let started = false;
@@ -218,18 +298,23 @@ export function createAgent(opts: AgentOptions): Agent {
       if (stopped) return;
       const synced = await informer.waitForSync();
       if (!synced || stopped) return;
+      // Static pods are known before orphans are looked for, so theirs are not taken for orphans.
+      await staticSource?.start();
       // Resources the runtime holds for pods the API no longer has: remove them.
       for (const running of await runtime.listRunning()) {
         if (!getPod(running.uid)) await runtime.removePod(running.uid);
       }
       statusManager.start();
       workers.start();
+      mirrors?.trigger();
       log.info('node agent running', { nodes: configs.length, pods: uidToKey.size });
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       informer.stop();
+      staticSource?.stop();
+      await mirrors?.stop();
       prober?.stop();
       await workers.stop();
       await statusManager.stop();

@@ -30,6 +30,11 @@ export interface StatusManagerOptions {
   client: RestClient;
   /** The pod as the informer has it now. */
   getPod(uid: string): Pod | undefined;
+  /**
+   * The UID of the API object that carries a pod's status when it is not the pod itself (a static
+   * pod's mirror pod); undefined while there is none, so nothing is written.
+   */
+  apiUid?(uid: string): string | undefined;
   /** Writers (default 32). */
   concurrency?: number;
   log?: Logger;
@@ -134,12 +139,21 @@ export class StatusManager {
     this.desired.delete(uid);
     const pod = this.opts.getPod(uid);
     if (!pod) return;
+    const apiUid = this.opts.apiUid ? this.opts.apiUid(uid) : uid;
+    if (apiUid === undefined) return;
     try {
       if (d.status && !this.upToDate(pod, d.status)) {
         this.writes++;
-        await this.opts.client.patch<Pod>(PODS, d.namespace, d.name, 'merge', podStatusPatch(uid, d.status), {
-          subresource: 'status',
-        });
+        await this.opts.client.patch<Pod>(
+          PODS,
+          d.namespace,
+          d.name,
+          'merge',
+          podStatusPatch(apiUid, d.status),
+          {
+            subresource: 'status',
+          },
+        );
         statusPatches.inc({ result: 'ok' });
         this.written.set(uid, { status: d.status, baseRv: pod.metadata.resourceVersion });
       }
@@ -147,7 +161,12 @@ export class StatusManager {
       if (d.deleteAfter) {
         try {
           await this.opts.client.request('DELETE', resourcePath(PODS, d.namespace, d.name), {
-            body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } },
+            body: {
+              kind: 'DeleteOptions',
+              apiVersion: 'v1',
+              gracePeriodSeconds: 0,
+              preconditions: { uid: apiUid },
+            },
           });
           podDeletes.inc({ result: 'ok' });
         } catch (err) {

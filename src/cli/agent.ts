@@ -48,6 +48,7 @@ const FLAGS: FlagSpec = {
   'container-runtime-endpoint': { type: 'string' },
   'private-registry': { type: 'string' },
   'disable-default-registry-endpoint': { type: 'boolean' },
+  'pod-manifest-path': { type: 'string' },
 };
 
 const USAGE = [
@@ -71,6 +72,7 @@ const USAGE = [
   '  --container-runtime-endpoint SOCK   containerd: use this CRI socket instead of starting containerd',
   '  --private-registry FILE containerd: registry mirrors, k3s format (default <data-dir>/registries.yaml)',
   '  --disable-default-registry-endpoint   containerd: pull only through mirrors',
+  '  --pod-manifest-path DIR static pod manifests (default <data-dir>/agent/pod-manifests)',
   '  --fake-start-delay-ms   simulated pods: time to Running (default 1000)',
   '  --fake-run-duration-ms  simulated pods with restartPolicy Never/OnFailure: time to exit (default 5000)',
   '  --fake-exit-code        ... and their exit code (default 0)',
@@ -157,6 +159,8 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
   const token = optionalStringFlag(flags, 'token');
   const kubeconfig = optionalStringFlag(flags, 'kubeconfig');
   const caFile = optionalStringFlag(flags, 'ca-file');
+  const staticPodPath =
+    optionalStringFlag(flags, 'pod-manifest-path') ?? join(dataDir, 'agent', 'pod-manifests');
 
   let conn: ConnectionConfig;
   if (kubeconfig !== undefined) {
@@ -203,6 +207,7 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
       containerRuntimeEndpoint: optionalStringFlag(flags, 'container-runtime-endpoint'),
       registriesFile: existsSync(registries) ? registries : undefined,
       disableDefaultRegistryEndpoint: flags.values['disable-default-registry-endpoint'] === true,
+      staticPodPath,
     });
     log.info('shutting down', { reason: String(await stop()) });
     await node.stop();
@@ -222,6 +227,7 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
     opts.nodePrefix = optionalStringFlag(flags, 'node-prefix') ?? 'fake-node';
   } else {
     opts.nodeName = nodeName;
+    opts.staticPodPath = staticPodPath;
   }
   const agent = createAgent(opts);
   const stopped = stop();

@@ -105,6 +105,8 @@ export interface ContainerdNodeOptions {
   readonly containerRuntimeEndpoint?: string;
   readonly registriesFile?: string;
   readonly disableDefaultRegistryEndpoint?: boolean;
+  /** Static pod manifests (default <dataDir>/agent/pod-manifests, as k3s). */
+  readonly staticPodPath?: string;
   /**
    * The node's own API (logs, exec, attach, port-forward), served with a certificate the cluster CA
    * signed. Without it the node runs pods, but the API server cannot stream from them.
@@ -165,6 +167,7 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
       controlPlane: opts.controlPlane,
       dataDir: join(opts.dataDir, 'agent'),
       daemonPort,
+      staticPodPath: opts.staticPodPath ?? join(opts.dataDir, 'agent', 'pod-manifests'),
     });
     await agent.start();
     stops.push(() => agent.stop());

@@ -24,6 +24,7 @@ import { endpointsController, endpointSliceController } from './endpoints/index.
 import { csrApprovingController } from './certificates/index.js';
 import { nodeLifecycleControllerDescriptor } from './node-lifecycle/index.js';
 import { bootstrapSignerController } from './bootstrap-signer/index.js';
+import { horizontalPodAutoscalerControllerDescriptor } from './podautoscaler/index.js';
 import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
 import { controlPlaneTaintController } from './control-plane-taint/index.js';
 import type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
@@ -59,6 +60,7 @@ registerController(endpointSliceController);
 registerController(csrApprovingController);
 registerController(nodeLifecycleControllerDescriptor());
 registerController(bootstrapSignerController());
+registerController(horizontalPodAutoscalerControllerDescriptor());
 registerController(nodeIpamControllerDescriptor());
 registerController(controlPlaneTaintController);
 

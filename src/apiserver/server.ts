@@ -38,6 +38,7 @@ import {
 import { notFoundResource, RestHandler, type Reply } from './rest.js';
 import { parseAccept } from './table.js';
 import { WatchCache } from './watch-cache.js';
+import type { VirtualResource } from './virtual-resource.js';
 import { defaultCreateHandlers, type CreateHandler } from './reviews.js';
 import { DEFAULT_SERVICE_CIDR, ServiceAllocator, type Allocator } from './service-allocator.js';
 import { CrdController } from './crd/controller.js';
@@ -119,6 +120,8 @@ export interface ApiServerOptions {
   /** Unsent bytes per watcher before it is closed; default 16 MiB. */
   readonly watchBufferLimitBytes?: number;
   readonly maxRequestBodyBytes?: number;
+  /** Resources answered without storage (metrics.k8s.io): discovered and authorized like any other. */
+  readonly virtualResources?: readonly VirtualResource[];
 }
 
 export interface ApiServer {
@@ -179,7 +182,16 @@ function wantsAggregated(accept: string | undefined): 'v2' | 'v2beta1' | undefin
 }
 
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const registry = new ResourceRegistry(opts.resources);
+  const registry = new ResourceRegistry([
+    ...opts.resources,
+    ...(opts.virtualResources ?? []).map((v) => v.description),
+  ]);
+  const virtualResources = new Map(
+    (opts.virtualResources ?? []).map((v) => [
+      `${v.description.group}/${v.description.version}/${v.description.plural}`,
+      v,
+    ]),
+  );
   const host = opts.host ?? '127.0.0.1';
   let boundPort = 0;
   const discovery = new DiscoveryCache(registry, () => `${opts.advertiseAddress ?? host}:${boundPort}`);
@@ -504,7 +516,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         doneInflight();
       }
       let bodyPromise: Promise<Buffer> | undefined;
-      const reply: Reply | undefined = await rest.handle({
+      const restRequest = {
         info,
         desc,
         user,
@@ -512,7 +524,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         req,
         res,
         body: () => (bodyPromise ??= readBody(req, bodyLimit)),
-      });
+      };
+      const virtual = virtualResources.get(`${desc.group}/${desc.version}/${desc.plural}`);
+      const reply: Reply | undefined = virtual
+        ? await virtual.handle(restRequest)
+        : await rest.handle(restRequest);
       if (!reply) {
         code = 200;
         return;

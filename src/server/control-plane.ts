@@ -49,6 +49,7 @@ import {
   storeLookup,
   STREAMING_SUBRESOURCES,
 } from '../apiserver/streaming/index.js';
+import { createMetricsApi } from '../apiserver/metrics-api/index.js';
 import { rootCaCertificatePublisher } from '../controllers/serviceaccount/index.js';
 import { csrSigningController } from '../controllers/certificates/index.js';
 import { bootstrapSignerController } from '../controllers/bootstrap-signer/index.js';
@@ -203,6 +204,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       lookup: storeLookup(store, builtinResources),
       nodeClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: pki.ca.certPem },
     });
+    // metrics.k8s.io (kubectl top, the HPA), from the node agents' stats the same way.
+    const metricsApi = createMetricsApi({
+      store,
+      resources: builtinResources,
+      nodeClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: pki.ca.certPem },
+    });
+    stops.push(() => metricsApi.stop());
+    // The in-process components reach the API server over a unix socket in the data dir, with
+    // tokens minted here (see loopback.ts); with a data dir path too long for a socket, over HTTPS.
+    const loopback = new LoopbackIdentities();
+    const loopbackSocket = loopbackSocketPath(opts.dataDir);
     const apiServer = await createApiServer({
       store,
       resources: [...builtinResources, selfSubjectRulesReviewResource],
@@ -225,6 +237,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         (await tokenSubresources(info, desc, req, res, user)) ||
         (await streaming(info, desc, req, res, user)),
       extraSubresources: [TOKEN_SUBRESOURCE, ...STREAMING_SUBRESOURCES],
+      virtualResources: metricsApi.resources,
     });
     stops.push(() => apiServer.close());
     // WebSocket and SPDY upgrades (exec, attach, port-forward) go through the same request handling.

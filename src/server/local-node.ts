@@ -9,6 +9,8 @@ import { createAgent } from '../agent/agent.js';
 import type { PodObjectSource } from '../agent/kuberuntime/env.js';
 import { startNodeRuntime, type NodeRuntime } from '../agent/kuberuntime/setup.js';
 import { CriStreamingBackend, startNodeServer, type NodeServer } from '../agent/server/index.js';
+import { FakeNodeBackend } from '../agent/fake/node-backend.js';
+import { FakeRuntime } from '../agent/fake/runtime.js';
 import { RestClient } from '../client/rest.js';
 import { CONFIGMAPS, PODS, SECRETS } from '../client/typed-refs.js';
 import { StatusError } from '../api/errors.js';
@@ -178,6 +180,49 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
   }
 }
 
+/**
+ * A node on the simulated runtime with the node API's usage statistics, so that `kubectl top` and
+ * autoscaling see it. Its API listens on a free port (published in status.daemonEndpoints, where
+ * the API server looks), so that it never takes kubelet's port from a real node on this machine.
+ */
+async function startFakeNode(opts: {
+  readonly client: RestClient;
+  readonly nodeName: string;
+  readonly dataDir: string;
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca: string };
+}): Promise<{ stop(): Promise<void> }> {
+  const { client, nodeName } = opts;
+  const runtime = new FakeRuntime();
+  const listPods = async () =>
+    (await client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
+  const nodeServer = await startNodeServer({
+    backend: new FakeNodeBackend({ nodeName, runtime, pods: listPods }),
+    tls: opts.tls,
+    port: 0,
+    allowClient: (cn, orgs) => cn === 'kube-apiserver-kubelet-client' || orgs.includes('system:masters'),
+  });
+  try {
+    const agent = createAgent({
+      client,
+      nodeName,
+      runtime,
+      controlPlane: true,
+      dataDir: join(opts.dataDir, 'agent'),
+      daemonPort: nodeServer.port,
+    });
+    await agent.start();
+    return {
+      stop: async () => {
+        await agent.stop();
+        await nodeServer.close();
+      },
+    };
+  } catch (err) {
+    await nodeServer.close();
+    throw err;
+  }
+}
+
 export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   const identity = await issueClientCertificate(opts.ca, `system:node:${nodeName}`, ['system:nodes']);
@@ -193,24 +238,22 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
   );
   try {
     let stopNode: () => Promise<void>;
+    // The server holds the CA, so its own node's serving certificate is issued directly.
+    const serving = await issueCertificate(opts.ca, {
+      commonName: `system:node:${nodeName}`,
+      organizations: ['system:nodes'],
+      usages: ['digital signature', 'key encipherment', 'server auth'],
+      sans: { dns: [nodeName, 'localhost'], ips: ['127.0.0.1', ...hostAddresses().ips] },
+    });
     if (opts.runtime === 'fake') {
-      const agent = createAgent({
+      const node = await startFakeNode({
         client,
         nodeName,
-        runtime: 'fake',
-        controlPlane: true,
-        dataDir: join(opts.dataDir, 'agent'),
+        dataDir: opts.dataDir,
+        tls: { cert: serving.certPem, key: serving.keyPem, ca: opts.ca.certPem },
       });
-      await agent.start();
-      stopNode = () => agent.stop();
+      stopNode = () => node.stop();
     } else {
-      // The server holds the CA, so its own node's serving certificate is issued directly.
-      const serving = await issueCertificate(opts.ca, {
-        commonName: `system:node:${nodeName}`,
-        organizations: ['system:nodes'],
-        usages: ['digital signature', 'key encipherment', 'server auth'],
-        sans: { dns: [nodeName, 'localhost'], ips: ['127.0.0.1', ...hostAddresses().ips] },
-      });
       const node = await startContainerdNode({
         client,
         nodeName,

@@ -9,8 +9,14 @@
 // Everything is a function of the pod's timeline and the clock, so the runtime can rebuild its
 // state from the pod's status after a restart (adoption): a pod that runs keeps its start times,
 // container IDs, restart counts and address.
+//
+// Running containers also use resources, synthetically but deterministically (for `kubectl top`
+// and autoscaling on simulated nodes): by default usageFraction of what the container requests
+// (else of its limits, else a small floor); the annotations fake.k8ts.io/cpu-usage and
+// fake.k8ts.io/memory-usage (quantities, per container) set it for a pod.
 import { createHash } from 'node:crypto';
 import type { Container, ContainerStatus, Pod } from '../../api/generated/types.js';
+import { tryParseQuantity } from '../../api/quantity.js';
 import type {
   ContainerTermination,
   NodeRuntimeContext,
@@ -27,6 +33,12 @@ import { NodeIpam } from './ipam.js';
 export const FAKE_RUNTIME_VERSION = 'fake://k8ts';
 export const ANNOTATION_RUN_DURATION = 'fake.k8ts.io/run-duration-seconds';
 export const ANNOTATION_EXIT_CODE = 'fake.k8ts.io/exit-code';
+export const ANNOTATION_CPU_USAGE = 'fake.k8ts.io/cpu-usage';
+export const ANNOTATION_MEMORY_USAGE = 'fake.k8ts.io/memory-usage';
+
+/** What a container that requests nothing uses: 1m CPU and 4 MiB. */
+const FLOOR_NANO_CORES = 1_000_000;
+const FLOOR_MEMORY_BYTES = 4 * 1024 * 1024;
 
 export interface FakeRuntimeOptions {
   /** From first sight of a pod to its containers running (default 1000 ms). */
@@ -37,6 +49,8 @@ export interface FakeRuntimeOptions {
   exitCode?: number;
   /** How long containers take to stop when asked (default 0: at once); capped by the grace period. */
   stopDelayMs?: number;
+  /** The share of its requests (else limits) a running container uses (default 0.5). */
+  usageFraction?: number;
   /** Clock (tests). */
   now?: () => number;
 }
@@ -52,6 +66,30 @@ interface FakeContainer {
   termination?: ContainerTermination;
   lastTermination?: ContainerTermination;
   restartAt?: number;
+  /** Simulated usage while running. */
+  nanoCores: number;
+  memoryBytes: number;
+}
+
+/** One running container's simulated usage, in the terms of kubelet's stats summary. */
+export interface FakeContainerUsage {
+  readonly name: string;
+  /** When the container (this instance of it) started, ms since the epoch. */
+  readonly startedAt: number;
+  /** CPU time since it started. */
+  readonly usageCoreNanoSeconds: number;
+  /** Its (constant) CPU rate. */
+  readonly nanoCores: number;
+  readonly workingSetBytes: number;
+}
+
+export interface FakePodUsage {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly nodeName: string;
+  readonly startedAt: number;
+  readonly containers: FakeContainerUsage[];
 }
 
 interface FakePod {
@@ -112,6 +150,7 @@ export class FakeRuntime implements PodRuntime {
   private readonly runDurationMs: number;
   private readonly exitCode: number;
   private readonly stopDelayMs: number;
+  private readonly usageFraction: number;
 
   constructor(opts: FakeRuntimeOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -119,6 +158,39 @@ export class FakeRuntime implements PodRuntime {
     this.runDurationMs = opts.runDurationMs ?? 5000;
     this.exitCode = opts.exitCode ?? 0;
     this.stopDelayMs = opts.stopDelayMs ?? 0;
+    this.usageFraction = opts.usageFraction ?? 0.5;
+    if (!Number.isFinite(this.usageFraction) || this.usageFraction < 0)
+      throw new Error(`usageFraction must be a non-negative number, got ${this.usageFraction}`);
+  }
+
+  /** The simulated usage of the running containers of the pods on one node (all nodes: undefined). */
+  usage(nodeName?: string): FakePodUsage[] {
+    const now = this.now();
+    const out: FakePodUsage[] = [];
+    for (const p of this.pods.values()) {
+      if (p.stopped || now < p.runningAt || (nodeName !== undefined && p.nodeName !== nodeName)) continue;
+      const containers: FakeContainerUsage[] = [];
+      for (const c of [...p.init, ...p.containers]) {
+        if (c.startedAt === undefined || c.termination !== undefined || c.startedAt > now) continue;
+        containers.push({
+          name: c.name,
+          startedAt: c.startedAt,
+          usageCoreNanoSeconds: Math.round((c.nanoCores * (now - c.startedAt)) / 1000),
+          nanoCores: c.nanoCores,
+          workingSetBytes: c.memoryBytes,
+        });
+      }
+      if (containers.length === 0) continue;
+      out.push({
+        uid: p.uid,
+        namespace: p.namespace,
+        name: p.name,
+        nodeName: p.nodeName,
+        startedAt: p.runningAt,
+        containers,
+      });
+    }
+    return out;
   }
 
   version(): string {
@@ -307,23 +379,48 @@ export class FakeRuntime implements PodRuntime {
     return `fake://${sha256(`${uid}/${c.name}/${c.restartCount}`)}`;
   }
 
-  private newContainer(spec: Container, sidecar: boolean): FakeContainer {
+  private newContainer(
+    spec: Container,
+    sidecar: boolean,
+    annotations: Record<string, string>,
+  ): FakeContainer {
     const image = normalizeImage(spec.image ?? '');
-    return { name: spec.name, image, imageID: imageIdOf(spec.image ?? ''), sidecar, restartCount: 0 };
+    const simulated = (resource: 'cpu' | 'memory', annotation: string, floor: number, unitNanos: bigint) => {
+      const fixed = tryParseQuantity(annotations[annotation]);
+      if (fixed && fixed.nanos >= 0n) return Number(fixed.nanos / unitNanos);
+      const declared =
+        tryParseQuantity(spec.resources?.requests?.[resource]) ??
+        tryParseQuantity(spec.resources?.limits?.[resource]);
+      if (!declared || declared.nanos <= 0n) return floor;
+      return Math.round((Number(declared.nanos) / Number(unitNanos)) * this.usageFraction);
+    };
+    return {
+      name: spec.name,
+      image,
+      imageID: imageIdOf(spec.image ?? ''),
+      sidecar,
+      restartCount: 0,
+      // CPU in nano-cores (a quantity's nanos are nano-cores already); memory in bytes.
+      nanoCores: simulated('cpu', ANNOTATION_CPU_USAGE, FLOOR_NANO_CORES, 1n),
+      memoryBytes: simulated('memory', ANNOTATION_MEMORY_USAGE, FLOOR_MEMORY_BYTES, 1_000_000_000n),
+    };
   }
 
   private stateFor(pod: Pod, node: NodeRuntimeContext, now: number): FakePod {
     const uid = pod.metadata.uid ?? '';
     const existing = this.pods.get(uid);
     if (existing) return existing;
+    const annotations = pod.metadata.annotations ?? {};
     const state: FakePod = {
       uid,
       namespace: pod.metadata.namespace ?? '',
       name: pod.metadata.name ?? '',
       nodeName: node.nodeName,
       runningAt: now + this.startDelayMs,
-      init: (pod.spec?.initContainers ?? []).map((c) => this.newContainer(c, c.restartPolicy === 'Always')),
-      containers: (pod.spec?.containers ?? []).map((c) => this.newContainer(c, false)),
+      init: (pod.spec?.initContainers ?? []).map((c) =>
+        this.newContainer(c, c.restartPolicy === 'Always', annotations),
+      ),
+      containers: (pod.spec?.containers ?? []).map((c) => this.newContainer(c, false, annotations)),
       killed: false,
       stopped: false,
     };

@@ -54,6 +54,21 @@ function nodeCpuNanos(): number | undefined {
   return busy * 1e7; // USER_HZ is 100 on Linux
 }
 
+/**
+ * Node memory from /proc/meminfo: the working set is what is not available (MemTotal minus
+ * MemAvailable, which counts reclaimable page cache as available, as kubelet's working set leaves
+ * inactive file pages out). Falls back to os' free memory where /proc is not there.
+ */
+export function nodeMemory(meminfo: string): { total: number; available: number } | undefined {
+  const kib = (field: string): number | undefined => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(meminfo);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const total = kib('MemTotal');
+  const available = kib('MemAvailable') ?? kib('MemFree');
+  return total !== undefined && available !== undefined ? { total, available } : undefined;
+}
+
 function containerKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
@@ -303,8 +318,9 @@ export class CriStreamingBackend implements NodeStreamingBackend {
     if (cpuNow !== undefined && this.lastCpu && at > this.lastCpu.at)
       nanoCores = Math.round(((cpuNow - this.lastCpu.nanos) / (at - this.lastCpu.at)) * 1e6);
     if (cpuNow !== undefined) this.lastCpu = { at, nanos: cpuNow };
-    const total = totalmem();
-    const available = freemem();
+    const mem = nodeMemory(readText('/proc/meminfo'));
+    const total = mem?.total ?? totalmem();
+    const available = mem?.available ?? freemem();
     return {
       node: {
         nodeName: this.nodeName,

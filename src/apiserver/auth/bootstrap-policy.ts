@@ -855,6 +855,23 @@ export function k8tsClusterRoleBindings(): ClusterRoleBinding[] {
   ];
 }
 
+/**
+ * The ClusterRole metrics-server installs for its API: admin, edit and view aggregate it, so that
+ * whoever may read pods may also run `kubectl top`. k8ts serves metrics.k8s.io itself.
+ */
+export const METRICS_READER = 'system:aggregated-metrics-reader';
+
+export function k8tsClusterRoles(): ClusterRole[] {
+  return [
+    clusterRole(METRICS_READER, [rule(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])], {
+      'k8s-app': 'metrics-server',
+      [AGGREGATE_TO_ADMIN]: 'true',
+      [AGGREGATE_TO_EDIT]: 'true',
+      [AGGREGATE_TO_VIEW]: 'true',
+    }),
+  ];
+}
+
 /** kubeadm's name for the Role (and RoleBinding) that lets anyone read kube-public/cluster-info. */
 export const CLUSTER_INFO_READER = 'kubeadm:bootstrap-signer-clusterinfo';
 
@@ -882,7 +899,7 @@ export interface BootstrapPolicy {
 
 export function bootstrapPolicy(): BootstrapPolicy {
   return {
-    clusterRoles: [...bootstrapClusterRoles(), ...controllerRoles()],
+    clusterRoles: [...bootstrapClusterRoles(), ...controllerRoles(), ...k8tsClusterRoles()],
     clusterRoleBindings: [
       ...bootstrapClusterRoleBindings(),
       ...controllerRoleBindings(),

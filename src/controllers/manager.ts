@@ -24,6 +24,7 @@ import { endpointsController, endpointSliceController } from './endpoints/index.
 import { csrApprovingController } from './certificates/index.js';
 import { nodeLifecycleControllerDescriptor } from './node-lifecycle/index.js';
 import { bootstrapSignerController } from './bootstrap-signer/index.js';
+import { persistentVolumeBinderController } from './persistentvolume/index.js';
 import { horizontalPodAutoscalerControllerDescriptor } from './podautoscaler/index.js';
 import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
 import { controlPlaneTaintController } from './control-plane-taint/index.js';
@@ -60,6 +61,7 @@ registerController(endpointSliceController);
 registerController(csrApprovingController);
 registerController(nodeLifecycleControllerDescriptor());
 registerController(bootstrapSignerController());
+registerController(persistentVolumeBinderController);
 registerController(horizontalPodAutoscalerControllerDescriptor());
 registerController(nodeIpamControllerDescriptor());
 registerController(controlPlaneTaintController);

@@ -53,6 +53,8 @@ import { createMetricsApi } from '../apiserver/metrics-api/index.js';
 import { rootCaCertificatePublisher } from '../controllers/serviceaccount/index.js';
 import { csrSigningController } from '../controllers/certificates/index.js';
 import { bootstrapSignerController } from '../controllers/bootstrap-signer/index.js';
+import { localPathProvisionerController } from '../controllers/persistentvolume/local-path.js';
+import { localPathStorageClass } from '../controllers/persistentvolume/storage-class.js';
 import { K8TS_VERSION } from '../version.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -73,6 +75,8 @@ export interface ControlPlaneOptions {
   readonly skipHostAddresses?: boolean;
   /** Built-in components not to start ('scheduler', 'controller-manager', or a controller's name). */
   readonly disable?: readonly string[];
+  /** Where the local-path provisioner puts volumes on each node (default <dataDir>/storage, as k3s). */
+  readonly defaultLocalStoragePath?: string;
 }
 
 export interface ControlPlane {
@@ -260,6 +264,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         await createIfMissing(store, describe(kind, rbacGroup), structuredClone(obj));
     for (const pc of systemPriorityClasses())
       await createIfMissing(store, describe('PriorityClass', 'scheduling.k8s.io'), pc);
+    // k3s's default StorageClass, served by the local-path provisioner (off with --disable local-storage).
+    const localStorage = !(opts.disable ?? []).includes('local-storage');
+    if (localStorage)
+      await createIfMissing(store, describe('StorageClass', 'storage.k8s.io'), localPathStorageClass());
     // Upstream runs each controller under its own ServiceAccount bound to its system:controller:*
     // role; k8ts runs them in one client, so that client gets exactly the union of those roles.
     for (const role of policy.clusterRoles) {
@@ -357,6 +365,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
           rootCaCertificatePublisher(pki.ca.certPem),
           csrSigningController({ ca: pki.ca }),
           bootstrapSignerController({ server: url, caPem: pki.ca.certPem }),
+          ...(localStorage
+            ? [
+                localPathProvisionerController({
+                  storagePath: opts.defaultLocalStoragePath ?? join(opts.dataDir, 'storage'),
+                }),
+              ]
+            : []),
         ],
         leaderElection: { identity: `${hostname()}_${randomUUID()}` },
       });

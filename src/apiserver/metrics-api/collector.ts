@@ -77,7 +77,7 @@ export class MetricsCollector {
   private async warmUp(): Promise<void> {
     log.info('starting to scrape nodes', { intervalMs: this.intervalMs });
     await this.cycle();
-    await new Promise((r) => setTimeout(r, this.warmupMs).unref());
+    await new Promise((r) => setTimeout(r, this.warmupMs));
     await this.cycle();
     this.schedule();
   }

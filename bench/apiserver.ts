@@ -67,9 +67,12 @@ async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-api-'));
   const port = await freePort();
   const t0 = performance.now();
+  // BENCH_SERVER_NODE_ARGS passes node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       K8TS_BIN,
       'server',
       '--data-dir',

@@ -10,7 +10,7 @@
 // Run: npm run build && node dist/bench/scheduler-e2e.js
 // (the agent child runs the same file with --agent <kubeconfig> <nodes>).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -88,9 +88,12 @@ function readyz(port: number, agent: https.Agent): Promise<boolean> {
 async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-sched-e2e-'));
   const port = await freePort();
+  // BENCH_SERVER_NODE_ARGS passes node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       K8TS_BIN,
       'server',
       '--data-dir',
@@ -228,6 +231,35 @@ class BindWatcher {
   }
 }
 
+/** The server's /metrics text (request counts by verb and resource show what each pod costs). */
+function saveMetrics(kubeconfig: string, file: string): Promise<void> {
+  const cfg = parseKubeconfig(readFileSync(kubeconfig, 'utf8'));
+  const url = new URL(cfg.server);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/metrics',
+        ca: cfg.caPem,
+        cert: cfg.clientCertPem,
+        key: cfg.clientKeyPem,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          writeFileSync(file, text);
+          resolve();
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
 const pod = (name: string): Pod => ({
@@ -349,6 +381,7 @@ async function main(): Promise<void> {
       `latency (create ack → bind seen): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${(lat[lat.length - 1] ?? NaN).toFixed(1)} ms`,
     );
     out(`server memory: peak RSS (VmHWM) ${hwm.toFixed(0)} MB, RSS now ${rss.toFixed(0)} MB`);
+    if (process.env.BENCH_METRICS_OUT) await saveMetrics(server.kubeconfig, process.env.BENCH_METRICS_OUT);
     const [e1, e5, e15] = loadavg();
     out(`# load after: ${e1!.toFixed(2)} ${e5!.toFixed(2)} ${e15!.toFixed(2)}`);
   } finally {

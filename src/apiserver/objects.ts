@@ -89,20 +89,31 @@ export function setPath(obj: Record<string, unknown>, path: string, value: unkno
   cur[segs[segs.length - 1]!] = value;
 }
 
-/** Stable comparison of two objects (key order matters little: both come from our encoder). */
+/**
+ * Whether two objects serialise to the same JSON up to key order: keys holding undefined count as
+ * absent, an undefined array element as null. Compared in place, without building strings (this
+ * runs on every update to spot no-op writes).
+ */
 export function sameContent(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isPlainObject(v))
-    return `{${Object.keys(v)
-      .filter((k) => v[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameContent(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b) || Array.isArray(b)) return false;
+    let defined = 0;
+    for (const k in a) {
+      if (!Object.hasOwn(a, k) || a[k] === undefined) continue;
+      defined++;
+      if (b[k] === undefined || !Object.hasOwn(b, k) || !sameContent(a[k], b[k])) return false;
+    }
+    for (const k in b) if (Object.hasOwn(b, k) && b[k] !== undefined) defined--;
+    return defined === 0;
+  }
+  if (Array.isArray(b) || isPlainObject(b)) return false;
+  return (JSON.stringify(a) ?? 'null') === (JSON.stringify(b) ?? 'null');
 }
 
 /** Everything but metadata and status: a change here bumps metadata.generation. */

@@ -6,6 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { chmodSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { StatusError, internalError, notAcceptable, forbidden, type Status } from '../api/errors.js';
@@ -75,6 +76,11 @@ export interface ApiServerOptions {
   readonly schemas: SchemaRegistry;
   /** HTTPS when present, plain HTTP otherwise. */
   readonly tls?: TlsOptions;
+  /**
+   * Also serve plain HTTP on this unix socket (created with mode 0600): the transport of the
+   * API server's in-process components, which skips TLS on connections to their own process.
+   */
+  readonly unixSocketPath?: string;
   /** Listen address; default 127.0.0.1. */
   readonly host?: string;
   /** 0 (default) picks a free port. */
@@ -611,6 +617,13 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     });
   });
   boundPort = (server.address() as AddressInfo).port;
+  const socketServer = opts.unixSocketPath
+    ? await listenOnUnixSocket(opts.unixSocketPath, listener)
+    : undefined;
+  socketServer?.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const url = `${opts.tls ? 'https' : 'http'}://${urlHost}:${boundPort}`;
 
@@ -633,10 +646,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     close: async () => {
       crdController?.stop();
       watchCache.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
+      const closed = [server, ...(socketServer ? [socketServer] : [])].map(
+        (srv) => new Promise<void>((resolve) => srv.close(() => resolve())),
+      );
+      for (const s of sockets) s.destroy();
+      await Promise.all(closed);
     },
   };
 
@@ -663,6 +677,34 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 }
 
 /** Upstream's reported verb: the HTTP method, with GET split into GET/LIST/WATCH and APPLY for apply patches. */
+/** A plain HTTP server on a unix socket only its owner may connect to (a stale socket file is replaced). */
+async function listenOnUnixSocket(
+  path: string,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Server> {
+  rmSync(path, { force: true });
+  const srv = createHttpServer(listener);
+  srv.keepAliveTimeout = 65_000;
+  srv.headersTimeout = 70_000;
+  srv.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    // bind() creates the file under the process umask, synchronously inside listen(): narrow the
+    // umask around that call alone, so no other user can ever connect.
+    const umask = process.umask(0o177);
+    try {
+      srv.listen(path, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
+  });
+  chmodSync(path, 0o600);
+  return srv;
+}
+
 function metricsVerb(req: IncomingMessage, info: RequestInfo): string {
   const method = (req.method ?? 'GET').toUpperCase();
   if (!info.isResourceRequest) return method;

@@ -11,6 +11,11 @@ export interface ConnectionConfig {
   clientKeyPem?: string;
   token?: string;
   insecureSkipTlsVerify?: boolean;
+  /**
+   * A unix socket to reach the server through with plain HTTP instead of `server` (the API server's
+   * own in-process components use it; never read from a kubeconfig).
+   */
+  socketPath?: string;
   /** Namespace of the current context, 'default' if none. */
   namespace: string;
 }

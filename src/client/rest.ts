@@ -117,7 +117,8 @@ export class RestClient {
     private readonly userAgent = 'k8ts',
   ) {
     this.url = new URL(config.server);
-    const isHttps = this.url.protocol === 'https:';
+    // Over a unix socket the same requests go as plain HTTP: the socket's file mode is the protection.
+    const isHttps = this.url.protocol === 'https:' && config.socketPath === undefined;
     this.transport = isHttps ? https : http;
     this.agent = isHttps
       ? new https.Agent({
@@ -145,11 +146,12 @@ export class RestClient {
   }
 
   private open(method: string, path: string, opts: RequestOptions, bodyText?: string): http.ClientRequest {
+    const socketPath = this.config.socketPath;
     return this.transport.request({
       method,
-      protocol: this.url.protocol,
-      hostname: this.url.hostname,
-      port: this.url.port,
+      ...(socketPath === undefined
+        ? { protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port }
+        : { socketPath }),
       path: path + queryString(opts.query),
       agent: this.agent,
       headers: this.headers(opts, bodyText),

@@ -59,6 +59,7 @@ import { K8TS_VERSION } from '../version.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { StoreCache } from './store-cache.js';
+import { LoopbackIdentities, loopbackSocketPath } from './loopback.js';
 
 const log = createLogger('server');
 
@@ -227,7 +228,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       host: opts.bindAddress,
       port: opts.httpsPort,
       serviceClusterIPRange: serviceCidr,
-      authenticate: (req) => auth.authenticate(req),
+      authenticate: (req) => {
+        const component = loopback.authenticate(req);
+        return component ? Promise.resolve(component) : auth.authenticate(req);
+      },
+      unixSocketPath: loopbackSocket,
       authorize: (attrs) => auth.authorize(attrs),
       admission: (ctx) => defaultAdmissionPlugins(ctx),
       createHandlers: {
@@ -331,15 +336,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     });
     // The components are API clients like any other, each with its own identity, as upstream's are.
     const componentClient = async (user: string): Promise<RestClient> => {
-      const cert = await issueClientCertificate(pki.ca, user);
+      const credentials = loopbackSocket
+        ? { socketPath: loopbackSocket, token: loopback.tokenFor({ name: user, groups: [] }) }
+        : await issueClientCertificate(pki.ca, user).then((cert) => ({
+            clientCertPem: cert.certPem,
+            clientKeyPem: cert.keyPem,
+          }));
       const client = new RestClient(
-        {
-          server: url,
-          caPem: pki.ca.certPem,
-          clientCertPem: cert.certPem,
-          clientKeyPem: cert.keyPem,
-          namespace: 'default',
-        },
+        { server: url, caPem: pki.ca.certPem, namespace: 'default', ...credentials },
         `k8ts/${K8TS_VERSION} (${user})`,
       );
       stops.push(() => client.close());

@@ -124,7 +124,10 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
 
   const recalculate = async (namespace: string): Promise<void> => {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const quotas = await access.list('', 'ResourceQuota', namespace);
+      // After a conflict, read past the cache: a backend whose watch lags would conflict again.
+      const quotas = await (attempt === 0
+        ? access.list('', 'ResourceQuota', namespace)
+        : access.listLive('', 'ResourceQuota', namespace));
       let conflicted = false;
       for (const q of quotas) {
         const status = await statusFor(q, namespace);
@@ -159,7 +162,9 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
   const charge = async (req: AdmissionRequest, obj: KubeObject): Promise<void> => {
     const desc = req.resource;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const quotas = await access.list('', 'ResourceQuota', req.namespace);
+      const quotas = await (attempt === 0
+        ? access.list('', 'ResourceQuota', req.namespace)
+        : access.listLive('', 'ResourceQuota', req.namespace));
       if (quotas.length === 0) return;
       const updates: KubeObject[] = [];
       const input = usageOf(desc, obj);

@@ -57,34 +57,44 @@ const ANY_EKU_OID = '2.5.29.37.0';
  * requestCert: true, rejectUnauthorized: false): CN is the user name and each O a group.
  */
 export function clientCertificateAuthenticator(): RequestAuthenticator {
+  // The peer certificate and its verification are fixed at the handshake: work the answer out once
+  // per connection, not per request (getPeerCertificate builds a fresh object tree on every call).
+  const perSocket = new WeakMap<TLSSocket, AuthResult>();
   return (req) => {
     const socket = req.socket;
     if (!(socket instanceof TLSSocket)) return Promise.resolve(NO_OPINION);
-    const cert = socket.getPeerCertificate();
-    if (!cert || Object.keys(cert).length === 0 || !cert.raw) return Promise.resolve(NO_OPINION);
-    if (!socket.authorized) {
-      const why = socket.authorizationError ? String(socket.authorizationError) : 'certificate not trusted';
-      return Promise.resolve(
-        fail(`verifying certificate ${describeCert(cert.subject)} failed: x509: ${why}`),
-      );
+    let result = perSocket.get(socket);
+    if (!result) {
+      result = certificateResult(socket);
+      perSocket.set(socket, result);
     }
-    const eku = cert.ext_key_usage;
-    if (eku && eku.length > 0 && !eku.includes(CLIENT_AUTH_OID) && !eku.includes(ANY_EKU_OID)) {
-      return Promise.resolve(fail('x509: certificate specifies an incompatible key usage'));
-    }
-    const subject = cert.subject as unknown as Record<string, string | string[] | undefined>;
-    const cn = first(subject['CN']);
-    if (!cn) return Promise.resolve(NO_OPINION);
-    const groups = list(subject['O']);
-    const fingerprint = createHash('sha256').update(cert.raw).digest('hex');
-    return Promise.resolve({
-      ok: true,
-      user: {
-        name: cn,
-        groups,
-        extra: { 'authentication.kubernetes.io/credential-id': [`X509SHA256=${fingerprint}`] },
-      },
-    });
+    return Promise.resolve(result);
+  };
+}
+
+function certificateResult(socket: TLSSocket): AuthResult {
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0 || !cert.raw) return NO_OPINION;
+  if (!socket.authorized) {
+    const why = socket.authorizationError ? String(socket.authorizationError) : 'certificate not trusted';
+    return fail(`verifying certificate ${describeCert(cert.subject)} failed: x509: ${why}`);
+  }
+  const eku = cert.ext_key_usage;
+  if (eku && eku.length > 0 && !eku.includes(CLIENT_AUTH_OID) && !eku.includes(ANY_EKU_OID)) {
+    return fail('x509: certificate specifies an incompatible key usage');
+  }
+  const subject = cert.subject as unknown as Record<string, string | string[] | undefined>;
+  const cn = first(subject['CN']);
+  if (!cn) return NO_OPINION;
+  const groups = list(subject['O']);
+  const fingerprint = createHash('sha256').update(cert.raw).digest('hex');
+  return {
+    ok: true,
+    user: {
+      name: cn,
+      groups,
+      extra: { 'authentication.kubernetes.io/credential-id': [`X509SHA256=${fingerprint}`] },
+    },
   };
 }
 

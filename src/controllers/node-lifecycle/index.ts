@@ -100,10 +100,23 @@ export function nodeLifecycleControllerDescriptor(
           if (!stopped) healthTimer = setTimeout(healthLoop, periodMs);
         });
       };
-      const changed = (): void => scheduleEvictions(0);
+      // A pass walks every bound pod, so only changes that can start or cancel an eviction trigger
+      // one at once (a node with NoExecute taints, or a pod on such a node); the passes every
+      // second catch the rest. Reacting to every pod update made it quadratic in busy clusters.
+      const noExecute = (node: Node | undefined): boolean =>
+        (node?.spec?.taints ?? []).some((t) => t.effect === 'NoExecute');
+      const nodeLister = nodes.getLister();
+      const podOnTaintedNode = (pod: Pod): boolean =>
+        !!pod.spec?.nodeName && noExecute(nodeLister.get(undefined, pod.spec.nodeName));
       const regs = [
-        nodes.addEventHandler({ onAdd: changed, onUpdate: changed }),
-        pods.addEventHandler({ onAdd: changed, onUpdate: changed }),
+        nodes.addEventHandler({
+          onAdd: (n) => noExecute(n) && scheduleEvictions(0),
+          onUpdate: (o, n) => (noExecute(o) || noExecute(n)) && scheduleEvictions(0),
+        }),
+        pods.addEventHandler({
+          onAdd: (p) => podOnTaintedNode(p) && scheduleEvictions(0),
+          onUpdate: (_o, p) => podOnTaintedNode(p) && scheduleEvictions(0),
+        }),
       ];
       void ctx.waitForCacheSync().then((ok) => {
         if (!ok || stopped) return;

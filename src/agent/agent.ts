@@ -136,6 +136,7 @@ export function createAgent(opts: AgentOptions): Agent {
   const simulated = opts.nodes !== undefined;
   // A real node records the kubelet's node events; a simulated fleet stays quiet (as kwok).
   const events = simulated ? undefined : new EventBroadcaster(opts.client);
+  if (events) runtime.setEventRecorder?.(events.newRecorder({ component: 'kubelet', host: configs[0]!.name }));
   const nodes = new NodeManager({
     recorder: events?.newRecorder({ component: 'kubelet', host: configs[0]!.name }),
     client: opts.client,

@@ -128,11 +128,13 @@ export class PodWorkers {
     }
 
     if (apiTerminal) {
-      // The server has the final status: nothing runs any more.
+      // The server has the final status: nothing runs any more. As kubelet, the containers and
+      // their logs stay until the pod is deleted (kubectl logs on a Job's Completed pod).
       this.finished.add(uid);
       this.admitted.delete(uid);
       this.opts.prober?.forget(uid);
-      await runtime.removePod(uid);
+      if (runtime.stopPod) await runtime.stopPod(uid);
+      else await runtime.removePod(uid);
       return;
     }
     if (this.finished.has(uid)) return;

@@ -4,6 +4,7 @@
 // into the API's PodStatus. Implementations: fake/runtime.ts (simulated nodes, as kwok); the CRI
 // runtime for containerd plugs in here too.
 import type { Pod } from '../api/generated/types.js';
+import type { EventRecorder } from '../client/events.js';
 
 /** What the node the pod runs on gives the runtime to work with. */
 export interface NodeRuntimeContext {
@@ -93,4 +94,11 @@ export interface PodRuntime {
   listRunning(): Promise<RunningPod[]>;
   /** Releases whatever is left of a pod the API no longer has (no grace). */
   removePod(uid: string): Promise<void>;
+  /**
+   * A finished pod (Succeeded or Failed): releases what it holds (its sandbox and address) but
+   * keeps its containers and logs until it is deleted. Without it, removePod is used.
+   */
+  stopPod?(uid: string): Promise<void>;
+  /** Where a runtime that records kubelet's container events (Pulling, Created, Started, BackOff ...) sends them. */
+  setEventRecorder?(recorder: EventRecorder): void;
 }

@@ -85,11 +85,13 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Run the server's own node agent (default: control plane only). */
   agent?: boolean;
+  /** The HTTPS port (default: a free one); a restart on the same data dir passes the first run's. */
+  port?: number;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const args = [
     K8TS_BIN,
     'server',

@@ -3,6 +3,7 @@
 // image however many pods want it, and after a failure a back-off per image (10 s doubling to
 // 5 min) during which containers wait with ImagePullBackOff instead of ErrImagePull.
 import type { Pod, Secret } from '../../api/generated/types.js';
+import type { EventType } from '../../client/events.js';
 import { createLogger } from '../../util/log.js';
 import { metrics } from '../../util/metrics.js';
 import type { CriClient } from '../cri/client.js';
@@ -28,6 +29,55 @@ export type ImageResult =
       message: string;
       retryAfterMs: number;
     };
+
+/** Receives the events kubelet's image manager records on the container (Pulling, Pulled, Failed, BackOff ...). */
+export type ImageEventSink = (type: EventType, reason: string, message: string) => void;
+
+/** Go's time.Duration text for the durations a pull takes ("523ms", "1.234s", "1m2.5s"). */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${Number(s.toFixed(3))}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${Number((s - m * 60).toFixed(3))}s`;
+}
+
+// distribution/reference's grammar, which kubelet parses image names with.
+const ALNUM = '[a-z0-9]+';
+const PATH_COMPONENT = `${ALNUM}(?:(?:[._]|__|[-]+)${ALNUM})*`;
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+const REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*` +
+    '(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
+);
+
+/**
+ * Why kubelet could not parse an image name (as its applyDefaultImageTag reports it, through
+ * distribution's ParseNormalizedNamed), or undefined for a valid one.
+ */
+export function imageNameError(image: string): string | undefined {
+  if (/^[a-f0-9]{64}$/.test(image))
+    return `invalid repository name (${image}), cannot specify 64-byte hexadecimal strings`;
+  const slash = image.indexOf('/');
+  const first = slash === -1 ? '' : image.slice(0, slash);
+  let domain = 'docker.io';
+  let remainder = image;
+  if (slash !== -1 && (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first)) {
+    domain = first === 'index.docker.io' ? 'docker.io' : first;
+    remainder = image.slice(slash + 1);
+  }
+  if (domain === 'docker.io' && !remainder.includes('/')) remainder = `library/${remainder}`;
+  const colon = remainder.indexOf(':');
+  const remoteName = colon === -1 ? remainder : remainder.slice(0, colon);
+  if (remoteName.toLowerCase() !== remoteName)
+    return `invalid reference format: repository name (${remoteName}) must be lowercase`;
+  const full = `${domain}/${remainder}`;
+  if (!REFERENCE.test(full)) return 'invalid reference format';
+  const nameLength = full.replace(/[:@].*$/, '').length;
+  if (nameLength > 255) return 'repository name must not be more than 255 characters';
+  return undefined;
+}
 
 interface Backoff {
   delayMs: number;
@@ -105,7 +155,7 @@ export function authFromSecrets(normalized: string, secrets: Secret[]): AuthConf
 }
 
 export class ImageManager {
-  private readonly inflight = new Map<string, Promise<string>>();
+  private readonly inflight = new Map<string, Promise<{ ref: string; pullMs: number }>>();
   private readonly backoff = new Map<string, Backoff>();
 
   constructor(
@@ -114,12 +164,16 @@ export class ImageManager {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Makes the image present per the policy; never throws for pull failures (they are results). */
+  /**
+   * Makes the image present per the policy; never throws for pull failures (they are results).
+   * events receives what kubelet records on the container while doing it.
+   */
   async ensure(
     pod: Pod,
     image: string,
     policy: string | undefined,
     sandbox: PodSandboxConfig | undefined,
+    events: ImageEventSink = () => undefined,
   ): Promise<ImageResult> {
     if (!image)
       return {
@@ -128,61 +182,76 @@ export class ImageManager {
         message: 'the container names no image',
         retryAfterMs: IMAGE_BACKOFF_MAX_MS,
       };
-    let normalized: string;
-    try {
-      normalized = normalizeImageRef(image);
-    } catch (e) {
-      return {
-        ok: false,
-        reason: 'InvalidImageName',
-        message: `Failed to apply default image tag "${image}": ${(e as Error).message}`,
-        retryAfterMs: IMAGE_BACKOFF_MAX_MS,
-      };
+    const invalid = imageNameError(image);
+    if (invalid) {
+      const message = `Failed to apply default image tag "${image}": couldn't parse image name "${image}": ${invalid}`;
+      events('Warning', 'InspectFailed', message);
+      return { ok: false, reason: 'InvalidImageName', message, retryAfterMs: IMAGE_BACKOFF_MAX_MS };
     }
-    if (/[A-Z\s]/.test((normalized.split('@')[0] ?? '').replace(/:[^/:]*$/, '')))
-      return {
-        ok: false,
-        reason: 'InvalidImageName',
-        message: `Failed to apply default image tag "${image}": invalid reference format`,
-        retryAfterMs: IMAGE_BACKOFF_MAX_MS,
-      };
+    const normalized = normalizeImageRef(image);
     const pol = policy ?? defaultPullPolicy(image);
     if (pol !== 'Always') {
       const present = await this.client.imageStatus(normalized);
-      if (present) return { ok: true, imageRef: present.id };
-      if (pol === 'Never')
+      if (present) {
+        events('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+        return { ok: true, imageRef: present.id };
+      }
+      if (pol === 'Never') {
+        const message = `Container image "${image}" is not present with pull policy of Never`;
+        events('Warning', 'ErrImageNeverPull', message);
         return {
           ok: false,
           reason: 'ErrImageNeverPull',
-          message: `Container image "${image}" is not present with pull policy of Never`,
+          message,
           retryAfterMs: IMAGE_BACKOFF_BASE_MS,
         };
+      }
     }
     const now = this.now();
     const b = this.backoff.get(normalized);
-    if (b && now < b.until)
+    if (b && now < b.until) {
+      events('Normal', 'BackOff', `Back-off pulling image "${image}"`);
       return {
         ok: false,
         reason: 'ImagePullBackOff',
         message: `Back-off pulling image "${image}": ${b.message}`,
         retryAfterMs: b.until - now,
       };
+    }
+    events('Normal', 'Pulling', `Pulling image "${image}"`);
+    const asked = this.now();
     try {
-      const ref = await this.pull(pod, normalized, sandbox);
+      const { ref, pullMs } = await this.pull(pod, normalized, sandbox);
       this.backoff.delete(normalized);
+      const size = await this.client.imageStatus(ref).then(
+        (i) => i?.size,
+        (e: unknown) => log.debug('image status after pull', { image: normalized, err: e as Error }),
+      );
+      events(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in ${goDuration(pullMs)} (${goDuration(this.now() - asked)} including waiting).` +
+          (size !== undefined ? ` Image size: ${size} bytes.` : ''),
+      );
       return { ok: true, imageRef: ref };
     } catch (e) {
       const message = (e as Error).message;
+      events('Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
       const delayMs = b ? Math.min(IMAGE_BACKOFF_MAX_MS, b.delayMs * 2) : IMAGE_BACKOFF_BASE_MS;
       this.backoff.set(normalized, { delayMs, until: this.now() + delayMs, message });
       return { ok: false, reason: 'ErrImagePull', message, retryAfterMs: delayMs };
     }
   }
 
-  private pull(pod: Pod, normalized: string, sandbox: PodSandboxConfig | undefined): Promise<string> {
+  /** Pulls one image (one pull per image at a time): its reference, and how long the pull itself took. */
+  private pull(
+    pod: Pod,
+    normalized: string,
+    sandbox: PodSandboxConfig | undefined,
+  ): Promise<{ ref: string; pullMs: number }> {
     const running = this.inflight.get(normalized);
     if (running) return running;
-    const p = (async (): Promise<string> => {
+    const p = (async (): Promise<{ ref: string; pullMs: number }> => {
       const started = this.now();
       const secrets: Secret[] = [];
       for (const ref of pod.spec?.imagePullSecrets ?? []) {
@@ -193,10 +262,11 @@ export class ImageManager {
       const auth = authFromSecrets(normalized, secrets);
       try {
         const ref = await this.client.pullImage(normalized, auth, sandbox);
+        const pullMs = this.now() - started;
         pulls.inc({ result: 'success' });
-        pullSeconds.observe((this.now() - started) / 1000);
-        log.info('pulled image', { image: normalized, ms: this.now() - started });
-        return ref;
+        pullSeconds.observe(pullMs / 1000);
+        log.info('pulled image', { image: normalized, ms: pullMs });
+        return { ref, pullMs };
       } catch (e) {
         pulls.inc({ result: 'failure' });
         log.warn('image pull failed', { image: normalized, err: e as Error });

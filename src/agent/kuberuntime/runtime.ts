@@ -9,6 +9,7 @@ import { forgetNeighbours } from '../cni/cni.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Container, Pod } from '../../api/generated/types.js';
+import type { EventRecorder, EventType } from '../../client/events.js';
 import { createLogger } from '../../util/log.js';
 import { metrics } from '../../util/metrics.js';
 import { runtimePaths } from '../containerd/paths.js';
@@ -85,6 +86,11 @@ const DEFAULT_RELIST_MS = 1000;
 const QUICK_RELIST_MS = 250;
 /** Exited statuses kept per container name: the current attempt and the one before (lastState). */
 const KEEP_ATTEMPTS = 2;
+/**
+ * A crashed container shows its exit (STATUS Error) this long before it shows CrashLoopBackOff,
+ * as kubelet's status, written before the sync that decides on the back-off, shows it.
+ */
+const SHOW_EXIT_MS = 1000;
 
 export interface CriRuntimeOptions {
   client: CriClient;
@@ -123,6 +129,10 @@ interface PodMemo {
   volumes?: Map<string, string>;
   volumesAt: number;
   sandboxError?: Waiting;
+  /** Until then the exit itself shows (STATUS Error), then CrashLoopBackOff. */
+  showExitUntil: number;
+  /** The wait was reported (its BackOff event). */
+  announced: boolean;
   sandboxRetryAt: number;
   sandboxBackoffMs: number;
   /** Sandbox id → its IPs (they never change for a sandbox). */
@@ -179,6 +189,7 @@ export class CriRuntime implements PodRuntime {
     this.images = new ImageManager(opts.client, opts.source, this.now);
     const paths = runtimePaths(opts.dataDir);
     this.volumes = new VolumeManager(paths.podsDir, opts.source);
+  private recorder: EventRecorder | undefined;
     this.logsDir = paths.podLogsDir;
     this.dns = {
       clusterDNS: opts.dns?.clusterDNS ?? [],
@@ -211,6 +222,44 @@ export class CriRuntime implements PodRuntime {
         volumesAt: 0,
         sandboxRetryAt: 0,
         sandboxBackoffMs: 0,
+  /** Where the kubelet's pod and container events (Pulling, Created, Started, BackOff ...) go. */
+  setEventRecorder(recorder: EventRecorder): void {
+    this.recorder = recorder;
+  }
+
+  private podEvent(pod: Pod, type: EventType, reason: string, message: string): void {
+    this.recorder?.event(
+      {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        namespace: pod.metadata.namespace,
+        name: pod.metadata.name,
+        uid: pod.metadata.uid,
+      },
+      type,
+      reason,
+      message,
+    );
+  }
+
+  /** An event about one container: its reference names the container (describe's "From" column). */
+  private containerEvent(pod: Pod, c: Container, type: EventType, reason: string, message: string): void {
+    const init = (pod.spec?.initContainers ?? []).some((x) => x.name === c.name);
+    this.recorder?.event(
+      {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        namespace: pod.metadata.namespace,
+        name: pod.metadata.name,
+        uid: pod.metadata.uid,
+        fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${c.name}}`,
+      },
+      type,
+      reason,
+      message,
+    );
+  }
+
         ips: new Map(),
       };
       this.memos.set(uid, m);
@@ -422,6 +471,8 @@ export class CriRuntime implements PodRuntime {
       if (!ok) {
         const w = memo.waiting.get(c.name);
         wake(w?.retryAfterMs ?? 2000);
+        if (e instanceof VolumeError) this.podEvent(pod, 'Warning', 'FailedMount', e.message);
+        else this.podEvent(pod, 'Warning', 'FailedCreatePodSandBox', memo.sandboxError.message ?? '');
       } else wake(QUICK_RELIST_MS);
       return ok;
     };
@@ -456,7 +507,7 @@ export class CriRuntime implements PodRuntime {
         const delaySec = Math.round((b.until - nsToMs(finished)) / 1000);
         memo.waiting.set(c.name, {
           reason: 'CrashLoopBackOff',
-          message: `back-off ${delaySec}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${uid})`,
+          message: `back-off ${delaySec}s restarting failed container=${c.name} pod=${podText}`,
         });
         wake(wait);
         return 'backoff';
@@ -500,16 +551,36 @@ export class CriRuntime implements PodRuntime {
       }
     }
 
+          showExitUntil: this.now() + SHOW_EXIT_MS,
+          announced: false,
     if (initDone && !podFailed) {
       for (const c of pod.spec?.containers ?? []) {
         const latest = (groups.get(c.name) ?? [])[0];
         if (!latest) {
+      // A fresh exit with a back-off ahead is reported as it is (Error, Completed) for a moment,
+      // whatever syncs happen meanwhile (our own status write brings one at once).
+      if (wait > 0 && this.now() < b.showExitUntil && b.until > b.showExitUntil) {
+        memo.waiting.delete(c.name);
+        wake(b.showExitUntil - this.now());
+        return 'backoff';
+      }
           await start(c, 'app', 0);
           continue;
+        const podText = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
         }
         const inCurrent = latest.sandboxId === sandboxId;
         const st = latest.status.state;
         if (inCurrent && st === 'CONTAINER_RUNNING') {
+        if (!b.announced) {
+          b.announced = true;
+          this.containerEvent(
+            pod,
+            c,
+            'Warning',
+            'BackOff',
+            `Back-off restarting failed container ${c.name} in pod ${podText}`,
+          );
+        }
           if (latest.status.annotations[ANNOTATION_CONTAINER_HASH] !== containerHash(c)) {
             log.info('container spec changed; restarting it', { pod: pod.metadata.name, container: c.name });
             await this.client.stopContainer(latest.status.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
@@ -557,7 +628,9 @@ export class CriRuntime implements PodRuntime {
     memo: PodMemo,
     etcHosts: string | undefined,
   ): Promise<boolean> {
-    const img = await this.images.ensure(pod, c.image ?? '', c.imagePullPolicy, sbConfig);
+    const img = await this.images.ensure(pod, c.image ?? '', c.imagePullPolicy, sbConfig, (t, r, m) =>
+      this.containerEvent(pod, c, t, r, m),
+    );
     if (!img.ok) {
       memo.waiting.set(c.name, { reason: img.reason, message: img.message, retryAfterMs: img.retryAfterMs });
       startFailures.inc({ reason: img.reason });
@@ -613,6 +686,7 @@ export class CriRuntime implements PodRuntime {
       try {
         await runHook(postStart, {
           client: this.client,
+      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${img.reason}`);
           containerId: id,
           container: c,
           podIP: facts.podIP,
@@ -639,6 +713,7 @@ export class CriRuntime implements PodRuntime {
   private writeEtcHosts(pod: Pod, ips: string[]): string {
     const dir = this.volumes.podDir(pod.metadata.uid ?? '');
     const file = join(dir, 'etc-hosts');
+      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${errorText(e)}`);
     const content = etcHostsContent(pod, ips, this.dns.clusterDomain);
     let current: string | undefined;
     try {
@@ -646,11 +721,13 @@ export class CriRuntime implements PodRuntime {
     } catch {
       current = undefined;
     }
+    this.containerEvent(pod, c, 'Normal', 'Created', `Created container ${c.name}`);
     if (current !== content) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, content, { mode: 0o644 });
     }
     return file;
+      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${errorText(e)}`);
   }
 
   /** Whether no container of the pod will run again (restart policy says so for every one). */
@@ -659,6 +736,7 @@ export class CriRuntime implements PodRuntime {
     if (policy === 'Always') return false;
     for (const c of pod.spec?.initContainers ?? []) {
       const l = (groups.get(c.name) ?? [])[0];
+    this.containerEvent(pod, c, 'Normal', 'Started', `Started container ${c.name}`);
       if (!l || l.status.state !== 'CONTAINER_EXITED') continue;
       if (l.status.exitCode !== 0 && policy === 'Never') return true;
     }
@@ -674,6 +752,8 @@ export class CriRuntime implements PodRuntime {
   }
 
   // ---------------------------------------------------------------- garbage
+        // As kubelet: the hook's output stays out of the event (it may hold secrets).
+        this.containerEvent(pod, c, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
 
   /** Keeps the ready sandbox and the one before it (its containers hold restart history). */
   private async collectOldSandboxes(sandboxes: PodSandbox[], ready: PodSandbox): Promise<void> {
@@ -729,13 +809,6 @@ export class CriRuntime implements PodRuntime {
     const policy = pod.spec?.restartPolicy ?? 'Always';
     const finished = this.podFinished(pod, groups, sandboxId);
     const initSpecs = pod.spec?.initContainers ?? [];
-    let initPending = false;
-    for (const c of initSpecs) {
-      if (isSidecar(c)) continue;
-      const l = (groups.get(c.name) ?? [])[0];
-      if (!l || l.sandboxId !== sandboxId || l.status.state !== 'CONTAINER_EXITED' || l.status.exitCode !== 0)
-        initPending = true;
-    }
     const one = (c: Container, type: ContainerType): RuntimeContainerStatus => {
       const attempts = groups.get(c.name) ?? [];
       const latest = attempts[0];
@@ -747,7 +820,7 @@ export class CriRuntime implements PodRuntime {
         const reason =
           memo.sandboxError?.reason ??
           w?.reason ??
-          (type === 'app' && initPending ? 'PodInitializing' : 'ContainerCreating');
+          (initSpecs.length > 0 ? 'PodInitializing' : 'ContainerCreating');
         const message = memo.sandboxError?.message ?? waitingMsg;
         const s: RuntimeContainerStatus = {
           name: c.name,
@@ -796,6 +869,7 @@ export class CriRuntime implements PodRuntime {
         return s;
       }
       // Exited (or lost with a dead sandbox, or in an unknown state).
+        // As kubelet: in a pod with init containers, any container not created yet is PodInitializing.
       const term =
         st.state === 'CONTAINER_EXITED'
           ? this.termination(latest)
@@ -919,6 +993,8 @@ export class CriRuntime implements PodRuntime {
   async listRunning(): Promise<RunningPod[]> {
     const byUid = new Map<string, RunningPod>();
     for (const s of await this.client.listPodSandbox()) {
+          if (spec && s.status.state === 'CONTAINER_RUNNING')
+            this.containerEvent(pod, spec, 'Normal', 'Killing', `Stopping container ${spec.name}`);
       const uid = s.labels[LABEL_POD_UID];
       if (!uid || byUid.has(uid)) continue;
       byUid.set(uid, {

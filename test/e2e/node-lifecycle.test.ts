@@ -1,0 +1,610 @@
+// The pod lifecycle on a real node, as `kubectl get pods` and `kubectl describe` show it: the
+// seeds' init-container pod (Init:0/2, Init:1/2, then Running), env from the seeds' ConfigMap and
+// Secret, a missing ConfigMap (CreateContainerConfigError until it exists), CrashLoopBackOff with a
+// growing back-off, a Job's pod Completed, bad input (an invalid image name, a probe on a closed
+// port, a container that exits at once, an unknown volume type), an agent killed with SIGKILL and
+// restarted adopting its running pod, and no leaked sandboxes, network namespaces, addresses or
+// veths after many pods come and go.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
+import { eventually as pollUntil } from '../support/eventually.js';
+import { runtimePaths } from '../../src/agent/containerd/paths.js';
+
+let registry: TestRegistry;
+let server: TestServer;
+let nodePort = 0;
+const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-lifecycle-'));
+const gates = join(dataDir, 'gates');
+const BRIDGE = 'k8ts0';
+
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs, intervalMs: 250 });
+
+function serverArgs(): string[] {
+  return [
+    '--node-name',
+    'k8ts-lifecycle-node',
+    '--node-port',
+    String(nodePort),
+    '--disable-default-registry-endpoint',
+  ];
+}
+
+before(async () => {
+  registry = await startRegistry();
+  mkdirSync(gates, { recursive: true });
+  writeFileSync(
+    join(dataDir, 'registries.yaml'),
+    [
+      'mirrors:',
+      '  docker.io:',
+      `    endpoint: ["${registry.endpoint}"]`,
+      'configs:',
+      `  "${registry.host}":`,
+      '    tls:',
+      '      insecure_skip_verify: true',
+      '',
+    ].join('\n'),
+  );
+  nodePort = await freePort();
+  server = await startServer({ dataDir, agent: true, extraArgs: serverArgs(), readyTimeoutMs: 60_000 });
+  await waitFor('node Ready', async () => {
+    const r = await server.kubectl([
+      'get',
+      'node',
+      'k8ts-lifecycle-node',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    return r.stdout === 'True' ? true : undefined;
+  });
+});
+
+after(async () => {
+  // Pods outlive a stopped agent, so remove them through the API first.
+  await server?.kubectl(['delete', 'job,pod', '--all', '--wait', '--timeout=60s'], { timeoutMs: 90_000 });
+  await server?.stop();
+  await registry?.stop();
+  removeDataDir(dataDir);
+});
+
+async function apply(obj: unknown): Promise<void> {
+  await server.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(obj) });
+}
+
+interface Row {
+  ready: string;
+  status: string;
+  restarts: string;
+}
+
+/** One pod's row of `kubectl get pods` (NAME READY STATUS RESTARTS AGE). */
+async function row(name: string): Promise<Row | undefined> {
+  const r = await server.kubectl(['get', 'pod', name, '--no-headers']);
+  if (r.code !== 0) return undefined;
+  const cols = r.stdout.trim().split(/\s{2,}/);
+  return { ready: cols[1] ?? '', status: cols[2] ?? '', restarts: cols[3] ?? '' };
+}
+
+async function waitStatus(name: string, status: string, timeoutMs = 60_000): Promise<Row> {
+  return waitFor(
+    `pod ${name} ${status}`,
+    async () => {
+      const r = await row(name);
+      return r?.status === status ? r : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+async function jsonpath(name: string, path: string): Promise<string> {
+  return server.kubectlOk(['get', 'pod', name, '-o', `jsonpath=${path}`]);
+}
+
+/** The pod's events as "Type Reason Message" lines, oldest first. */
+async function events(name: string): Promise<string> {
+  return server.kubectlOk([
+    'get',
+    'events',
+    '--field-selector',
+    `involvedObject.name=${name}`,
+    '--sort-by=.lastTimestamp',
+    '-o',
+    'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\\n"}{end}',
+  ]);
+}
+
+/** One container's section of `kubectl describe pod` (from "  name:" to the next container or heading). */
+function section(described: string, container: string): string {
+  const start = described.indexOf(`\n  ${container}:\n`);
+  assert.ok(start >= 0, `no section for ${container} in:\n${described}`);
+  const rest = described.slice(start + 1);
+  const end = rest.slice(1).search(/\n(  \S|\S)/);
+  return end < 0 ? rest : rest.slice(0, end + 1);
+}
+
+async function waitEvent(name: string, re: RegExp, timeoutMs = 30_000): Promise<string> {
+  return waitFor(
+    `event ${re} for ${name}`,
+    async () => {
+      const out = await events(name);
+      return re.test(out) ? out : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+test("the seeds' init-container pod shows Init:0/2, Init:1/2, then Running", async () => {
+  const waitFile = (svc: string): string[] => [
+    'sh',
+    '-c',
+    `until [ -f /gate/${svc} ]; do echo waiting for ${svc}; sleep 0.5; done;`,
+  ];
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'myapp-pod', labels: { app: 'myapp' } },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      volumes: [{ name: 'gate', hostPath: { path: gates, type: 'DirectoryOrCreate' } }],
+      containers: [
+        {
+          name: 'myapp-container',
+          image: 'busybox:latest',
+          command: ['sh', '-c', 'echo The app is running! && sleep 3600'],
+        },
+      ],
+      initContainers: [
+        {
+          name: 'init-myservice',
+          image: 'busybox:latest',
+          command: waitFile('myservice'),
+          volumeMounts: [{ name: 'gate', mountPath: '/gate' }],
+        },
+        {
+          name: 'init-mydb',
+          image: 'busybox:latest',
+          command: waitFile('mydb'),
+          volumeMounts: [{ name: 'gate', mountPath: '/gate' }],
+        },
+      ],
+    },
+  });
+  const first = await waitFor('init-myservice running', async () => {
+    const r = await row('myapp-pod');
+    const state = await jsonpath('myapp-pod', '{.status.initContainerStatuses[0].state.running.startedAt}');
+    return r && state ? r : undefined;
+  });
+  assert.deepEqual(first, { ready: '0/1', status: 'Init:0/2', restarts: '0' });
+  let described = await server.kubectlOk(['describe', 'pod', 'myapp-pod']);
+  assert.match(described, /Init Containers:\n\s+init-myservice:/);
+  assert.match(section(described, 'init-myservice'), /State:\s+Running/);
+  assert.match(section(described, 'init-mydb'), /State:\s+Waiting\n\s+Reason:\s+PodInitializing/);
+  assert.match(section(described, 'myapp-container'), /State:\s+Waiting\n\s+Reason:\s+PodInitializing/);
+  assert.match(described, /Status:\s+Pending/);
+  assert.match(described, /Initialized\s+False/);
+
+  writeFileSync(join(gates, 'myservice'), '');
+  const second = await waitStatus('myapp-pod', 'Init:1/2');
+  assert.equal(second.ready, '0/1');
+  described = await server.kubectlOk(['describe', 'pod', 'myapp-pod']);
+  assert.match(
+    section(described, 'init-myservice'),
+    /State:\s+Terminated\n\s+Reason:\s+Completed\n\s+Exit Code:\s+0/,
+  );
+  assert.match(section(described, 'init-mydb'), /State:\s+Running/);
+
+  writeFileSync(join(gates, 'mydb'), '');
+  const running = await waitStatus('myapp-pod', 'Running');
+  assert.equal(running.ready, '1/1');
+  described = await server.kubectlOk(['describe', 'pod', 'myapp-pod']);
+  assert.match(section(described, 'init-mydb'), /State:\s+Terminated\n\s+Reason:\s+Completed/);
+  assert.match(section(described, 'myapp-container'), /State:\s+Running/);
+  assert.match(described, /Initialized\s+True/);
+  // The seeds' describe: every container pulled (or found), created and started, in order.
+  const ev = await waitEvent('myapp-pod', /Started container myapp-container/);
+  const order = ['init-myservice', 'init-mydb', 'myapp-container'].map((c) =>
+    ev.indexOf(`Normal Started Started container ${c}`),
+  );
+  assert.ok(
+    order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)),
+    ev,
+  );
+  assert.match(ev, /Normal Created Created container init-myservice/);
+  assert.match(
+    ev,
+    /Normal (Pulling Pulling image "busybox:latest"|Pulled Container image "busybox:latest" already present on machine)/,
+  );
+  const log = await server.kubectlOk(['logs', 'myapp-pod', '-c', 'init-myservice']);
+  assert.match(log, /waiting for myservice/);
+});
+
+test("env from the seeds' ConfigMap and Secret; a missing ConfigMap holds the container in CreateContainerConfigError", async () => {
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'mongodb-secret' },
+    type: 'Opaque',
+    data: { 'mongo-root-username': 'bWF0aHho', 'mongo-root-password': 'bWF0aHhoMTIzNA==' },
+  });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'mongodb-configmap' },
+    data: { database_url: 'mongodb-service' },
+  });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'mongo-express' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'mongo-express',
+          image: 'busybox:latest',
+          command: ['sleep', '3600'],
+          env: [
+            {
+              name: 'ME_CONFIG_MONGODB_ADMINUSERNAME',
+              valueFrom: { secretKeyRef: { name: 'mongodb-secret', key: 'mongo-root-username' } },
+            },
+            {
+              name: 'ME_CONFIG_MONGODB_ADMINPASSWORD',
+              valueFrom: { secretKeyRef: { name: 'mongodb-secret', key: 'mongo-root-password' } },
+            },
+            {
+              name: 'ME_CONFIG_MONGODB_SERVER',
+              valueFrom: { configMapKeyRef: { name: 'mongodb-configmap', key: 'database_url' } },
+            },
+          ],
+          envFrom: [
+            { configMapRef: { name: 'mongodb-configmap' }, prefix: 'CM_' },
+            { secretRef: { name: 'mongodb-secret' } },
+          ],
+        },
+      ],
+    },
+  });
+  await waitStatus('mongo-express', 'Running');
+  const env = await server.kubectlOk(['exec', 'mongo-express', '--', 'env']);
+  assert.match(env, /^ME_CONFIG_MONGODB_ADMINUSERNAME=mathxh$/m);
+  assert.match(env, /^ME_CONFIG_MONGODB_ADMINPASSWORD=mathxh1234$/m);
+  assert.match(env, /^ME_CONFIG_MONGODB_SERVER=mongodb-service$/m);
+  assert.match(env, /^CM_database_url=mongodb-service$/m);
+  assert.match(env, /^mongo-root-password=mathxh1234$/m);
+
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'needs-config' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox:latest',
+          command: ['sleep', '3600'],
+          env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'mode' } } }],
+        },
+      ],
+    },
+  });
+  const held = await waitStatus('needs-config', 'CreateContainerConfigError');
+  assert.equal(held.ready, '0/1');
+  assert.equal(
+    await jsonpath('needs-config', '{.status.containerStatuses[0].state.waiting.message}'),
+    'configmap "app-config" not found',
+  );
+  assert.equal(await jsonpath('needs-config', '{.status.phase}'), 'Pending');
+  await waitEvent('needs-config', /Warning Failed Error: configmap "app-config" not found/);
+  await server.kubectlOk(['create', 'configmap', 'app-config', '--from-literal=mode=fast']);
+  await waitStatus('needs-config', 'Running', 30_000);
+  const mode = await server.kubectlOk(['exec', 'needs-config', '--', 'sh', '-c', 'echo $MODE']);
+  assert.equal(mode.trim(), 'fast');
+});
+
+test('a container that exits 1 at once goes into CrashLoopBackOff with a growing back-off', async () => {
+  await server.kubectlOk([
+    'run',
+    'crasher',
+    '--image=busybox:latest',
+    '--',
+    'sh',
+    '-c',
+    'echo crashing; exit 1',
+  ]);
+  const statuses = new Set<string>();
+  const restartAt = new Map<number, number>();
+  let restartsText = '';
+  const started = Date.now();
+  await waitFor(
+    'three restarts',
+    async () => {
+      const r = await row('crasher');
+      if (!r) return undefined;
+      statuses.add(r.status);
+      const count = Number(r.restarts.split(' ')[0]);
+      if (!restartAt.has(count)) restartAt.set(count, Date.now() - started);
+      if (count >= 1) restartsText = r.restarts;
+      return count >= 3 ? true : undefined;
+    },
+    75_000,
+  );
+  assert.ok(statuses.has('CrashLoopBackOff'), [...statuses].join(','));
+  assert.ok(statuses.has('Error'), [...statuses].join(','));
+  assert.match(restartsText, /^\d+ \(\d+s ago\)$/);
+  const gap1 = restartAt.get(2)! - restartAt.get(1)!;
+  const gap2 = restartAt.get(3)! - restartAt.get(2)!;
+  assert.ok(gap1 >= 8_000, `second restart ${gap1} ms after the first (back-off 10 s)`);
+  assert.ok(gap2 > gap1 + 5_000, `back-off grows: ${gap1} ms then ${gap2} ms`);
+  const uid = await jsonpath('crasher', '{.metadata.uid}');
+  const ev = await waitEvent('crasher', /BackOff/);
+  assert.ok(
+    ev.includes(
+      `Warning BackOff Back-off restarting failed container crasher in pod crasher_default(${uid})`,
+    ),
+    ev,
+  );
+  const last = await jsonpath(
+    'crasher',
+    '{.status.containerStatuses[0].lastState.terminated.reason} {.status.containerStatuses[0].lastState.terminated.exitCode}',
+  );
+  assert.equal(last, 'Error 1');
+  const msg = await jsonpath('crasher', '{.status.containerStatuses[0].state.waiting.message}');
+  if (msg)
+    assert.match(
+      msg,
+      new RegExp(
+        `^back-off (10|20|40)s restarting failed container=crasher pod=crasher_default\\(${uid}\\)$`,
+      ),
+    );
+  const previous = await server.kubectlOk(['logs', 'crasher', '--previous']);
+  assert.equal(previous.trim(), 'crashing');
+  await server.kubectlOk(['delete', 'pod', 'crasher', '--wait=false']);
+});
+
+test("a Job's pod ends Completed and kubectl wait sees the Job complete", async () => {
+  await server.kubectlOk([
+    'create',
+    'job',
+    'hello',
+    '--image=busybox:latest',
+    '--',
+    'sh',
+    '-c',
+    'echo hello from the job',
+  ]);
+  await server.kubectlOk(['wait', '--for=condition=complete', 'job/hello', '--timeout=60s'], {
+    timeoutMs: 70_000,
+  });
+  const pods = await server.kubectlOk(['get', 'pods', '-l', 'job-name=hello', '--no-headers']);
+  assert.match(pods, /^hello-\w+\s+0\/1\s+Completed\s+0\s/m);
+  const jobs = await server.kubectlOk(['get', 'job', 'hello', '--no-headers']);
+  assert.match(jobs, /^hello\s+Complete\s+1\/1\s/);
+  assert.equal((await server.kubectlOk(['logs', 'job/hello'])).trim(), 'hello from the job');
+});
+
+test('bad input: an invalid image name ends in InvalidImageName with the reason in an event', async () => {
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'bad-image' },
+    spec: { containers: [{ name: 'app', image: 'Busybox:UPPER' }] },
+  });
+  const r = await waitStatus('bad-image', 'InvalidImageName');
+  assert.equal(r.ready, '0/1');
+  const message =
+    'Failed to apply default image tag "Busybox:UPPER": couldn\'t parse image name "Busybox:UPPER": ' +
+    'invalid reference format: repository name (library/Busybox) must be lowercase';
+  assert.equal(await jsonpath('bad-image', '{.status.containerStatuses[0].state.waiting.message}'), message);
+  const ev = await waitEvent('bad-image', /Error: InvalidImageName/);
+  assert.ok(ev.includes(`Warning InspectFailed ${message}`), ev);
+  assert.match(ev, /Warning Failed Error: InvalidImageName/);
+});
+
+test('bad input: a readiness probe on a closed port keeps the pod Running but 0/1, with Unhealthy events', async () => {
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'closed-port' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox:latest',
+          command: ['sleep', '3600'],
+          readinessProbe: { tcpSocket: { port: 8089 }, periodSeconds: 1 },
+        },
+      ],
+    },
+  });
+  const ev = await waitEvent('closed-port', /Unhealthy/);
+  assert.match(
+    ev,
+    /Warning Unhealthy Readiness probe failed: dial tcp [\d.]+:8089: connect: connection refused/,
+  );
+  const r = await row('closed-port');
+  assert.deepEqual(r, { ready: '0/1', status: 'Running', restarts: '0' });
+  assert.equal(await jsonpath('closed-port', '{.status.conditions[?(@.type=="Ready")].status}'), 'False');
+});
+
+test('bad input: a container that exits 0 at once under restartPolicy Never ends Completed', async () => {
+  await server.kubectlOk(['run', 'once', '--image=busybox:latest', '--restart=Never', '--', 'true']);
+  const r = await waitStatus('once', 'Completed');
+  assert.deepEqual(r, { ready: '0/1', status: 'Completed', restarts: '0' });
+  assert.equal(await jsonpath('once', '{.status.phase}'), 'Succeeded');
+  assert.equal(
+    await jsonpath(
+      'once',
+      '{.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}',
+    ),
+    'Completed 0',
+  );
+  await server.kubectlOk(['run', 'once-failed', '--image=busybox:latest', '--restart=Never', '--', 'false']);
+  const f = await waitStatus('once-failed', 'Error');
+  assert.deepEqual(f, { ready: '0/1', status: 'Error', restarts: '0' });
+  assert.equal(await jsonpath('once-failed', '{.status.phase}'), 'Failed');
+});
+
+test('bad input: the API refuses a pod with an unknown volume type', async () => {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'odd-volume' },
+    spec: {
+      containers: [{ name: 'app', image: 'busybox:latest' }],
+      volumes: [{ name: 'data', glusterfsx: { path: '/x' } }],
+    },
+  };
+  const strict = await server.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+  assert.notEqual(strict.code, 0);
+  assert.match(strict.stderr, /strict decoding error: unknown field "spec\.volumes\[0\]\.glusterfsx"/);
+  // Without client or server field validation the unknown field is dropped, and a volume with no
+  // source defaults to an emptyDir, as upstream's defaulting does.
+  const lax = await server.kubectl(['create', '--validate=false', '-f', '-'], { input: JSON.stringify(pod) });
+  assert.equal(lax.code, 0, lax.stderr);
+  assert.equal(await jsonpath('odd-volume', '{.spec.volumes[0]}'), '{"emptyDir":{},"name":"data"}');
+  await server.kubectlOk(['delete', 'pod', 'odd-volume', '--grace-period=0', '--force']);
+});
+
+// ---------------------------------------------------------------- leaks
+
+function socketOf(): string {
+  return runtimePaths(dataDir).socket;
+}
+
+function ctrCount(kind: 'containers' | 'tasks'): number {
+  const out = execFileSync('ctr', ['-a', socketOf(), '-n', 'k8s.io', kind, 'ls', '-q'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.trim()).length;
+}
+
+interface Footprint {
+  containers: number;
+  tasks: number;
+  netns: number;
+  addresses: number;
+  veths: number;
+}
+
+function footprint(): Footprint {
+  const ipam = join(runtimePaths(dataDir).cniDataDir, 'k8ts');
+  return {
+    containers: ctrCount('containers'),
+    tasks: ctrCount('tasks'),
+    netns: existsSync('/var/run/netns') ? readdirSync('/var/run/netns').length : 0,
+    addresses: existsSync(ipam) ? readdirSync(ipam).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)).length : 0,
+    veths: execFileSync('ip', ['-o', 'link', 'show', 'master', BRIDGE], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.trim()).length,
+  };
+}
+
+test('200 pods created and deleted through the API leave no containers, namespaces, addresses or veths', async () => {
+  await server.kubectlOk(['delete', 'pod', '--all', '--wait', '--timeout=60s'], { timeoutMs: 90_000 });
+  const baseline = await waitFor(
+    'no pods left',
+    () => {
+      const f = footprint();
+      return Promise.resolve(f.containers === 0 ? f : undefined);
+    },
+    30_000,
+  );
+  const BATCHES = 10;
+  const PER_BATCH = 20;
+  for (let b = 0; b < BATCHES; b++) {
+    const items = Array.from({ length: PER_BATCH }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `cycle-${b}-${i}`, labels: { cycle: String(b) } },
+      spec: {
+        // Half are stopped gracefully by the agent, half vanish from the API at once.
+        terminationGracePeriodSeconds: i % 2,
+        containers: [{ name: 'main', image: 'busybox:latest', command: ['sleep', '3600'] }],
+      },
+    }));
+    // A stream of JSON documents (a v1 List would make kubectl validate it client-side against
+    // the protobuf OpenAPI v2, which the server does not serve).
+    await server.kubectlOk(['create', '-f', '-'], {
+      input: items.map((i) => JSON.stringify(i)).join('\n'),
+    });
+    await waitFor(
+      `batch ${b} running`,
+      async () => {
+        const out = await server.kubectlOk([
+          'get',
+          'pods',
+          '-l',
+          `cycle=${b}`,
+          '-o',
+          'jsonpath={.items[*].status.phase}',
+        ]);
+        const phases = out.split(' ').filter(Boolean);
+        return phases.length === PER_BATCH && phases.every((p) => p === 'Running') ? true : undefined;
+      },
+      90_000,
+    );
+    await server.kubectlOk(['delete', 'pods', '-l', `cycle=${b}`, '--wait', '--timeout=60s'], {
+      timeoutMs: 90_000,
+    });
+  }
+  const after = await waitFor(
+    'everything released',
+    () => {
+      const f = footprint();
+      return Promise.resolve(JSON.stringify(f) === JSON.stringify(baseline) ? f : undefined);
+    },
+    30_000,
+  ).catch(() => footprint());
+  assert.deepEqual(after, baseline);
+});
+
+// ---------------------------------------------------------------- agent restart (last: it replaces the server)
+
+test('a k8ts server killed with SIGKILL and restarted adopts its running pod instead of restarting it', async () => {
+  await server.kubectlOk(['run', 'survivor', '--image=wangyanglinux/myapp:v1']);
+  await waitStatus('survivor', 'Running');
+  const before = await jsonpath(
+    'survivor',
+    '{.status.containerStatuses[0].containerID} {.status.podIP} {.metadata.uid}',
+  );
+  const [containerID, podIP] = before.split(' ');
+  assert.match(
+    await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()),
+    /v1/,
+  );
+
+  const port = server.port;
+  await server.stop({ signal: 'SIGKILL', keepData: true });
+  // The pod keeps serving while nothing manages it.
+  assert.match(
+    await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()),
+    /v1/,
+  );
+  server = await startServer({ dataDir, agent: true, port, extraArgs: serverArgs(), readyTimeoutMs: 60_000 });
+  // A new pod running proves the new agent syncs pods (it syncs every pod it finds at start).
+  await server.kubectlOk(['run', 'newcomer', '--image=busybox:latest', '--', 'sleep', '3600']);
+  await waitStatus('newcomer', 'Running');
+  await new Promise((r) => setTimeout(r, 2000));
+  const afterRestart = await jsonpath(
+    'survivor',
+    '{.status.containerStatuses[0].containerID} {.status.podIP} {.metadata.uid} {.status.containerStatuses[0].restartCount} {.status.phase}',
+  );
+  assert.equal(afterRestart, `${before} 0 Running`);
+  assert.equal(containerID, afterRestart.split(' ')[0]);
+  const r = await row('survivor');
+  assert.deepEqual(r, { ready: '1/1', status: 'Running', restarts: '0' });
+  assert.match(
+    await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()),
+    /v1/,
+  );
+  const exec = await server.kubectlOk(['exec', 'survivor', '--', 'echo', 'still here']);
+  assert.equal(exec.trim(), 'still here');
+});

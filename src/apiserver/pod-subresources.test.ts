@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { builtinResources } from '../api/kinds/index.js';
+import type { KubeObject } from '../api/meta.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
 const pod = (name: string, labels: Record<string, string> = {}) => ({
@@ -86,5 +87,85 @@ describe('pods/binding and pods/eviction', () => {
     assert.equal(refused.status, 429);
     assert.equal(refused.json.message, "Cannot evict pod as it would violate the pod's disruption budget.");
     assert.equal((await s.request('GET', '/api/v1/namespaces/default/pods/guarded')).status, 200);
+  });
+
+  test('eviction spends a disruption of a met budget; unready pods follow unhealthyPodEvictionPolicy', async () => {
+    const running = async (name: string, ready: boolean): Promise<void> => {
+      await s.request('POST', '/api/v1/namespaces/default/pods', pod(name, { app: 'web' }));
+      await s.request('PUT', `/api/v1/namespaces/default/pods/${name}/status`, {
+        ...pod(name, { app: 'web' }),
+        status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+      });
+    };
+    const evict = (name: string) =>
+      s.request('POST', `/api/v1/namespaces/default/pods/${name}/eviction`, {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name },
+      });
+    const budget = '/apis/policy/v1/namespaces/default/poddisruptionbudgets/web';
+    const setStatus = async (status: Record<string, unknown>, policy?: string): Promise<void> => {
+      const cur = (await s.request('GET', budget)).json as unknown as KubeObject;
+      if (policy) {
+        cur.spec = { ...(cur.spec as object), unhealthyPodEvictionPolicy: policy };
+        await s.request('PUT', budget, cur);
+      }
+      const fresh = (await s.request('GET', budget)).json as unknown as KubeObject;
+      const res = await s.request('PUT', `${budget}/status`, {
+        ...fresh,
+        status: { observedGeneration: fresh.metadata.generation, ...status },
+      });
+      assert.equal(res.status, 200);
+    };
+    await running('w1', true);
+    await running('w2', true);
+    await running('sick', false);
+    await s.request('POST', '/apis/policy/v1/namespaces/default/poddisruptionbudgets', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } },
+    });
+    // Not yet observed by the controller: refused, with upstream's cause.
+    const early = await evict('w1');
+    assert.equal(early.status, 429);
+    assert.deepEqual((early.json.details as { causes: unknown[] }).causes, [
+      {
+        reason: 'DisruptionBudget',
+        message: 'The disruption budget web is still being processed by the server.',
+      },
+    ]);
+    // Budget exactly met (2 healthy of 2): an unready pod may still go, a ready one may not.
+    await setStatus({ currentHealthy: 2, desiredHealthy: 2, expectedPods: 3, disruptionsAllowed: 0 });
+    assert.equal((await evict('w1')).status, 429);
+    assert.equal((await evict('sick')).status, 201);
+    // One disruption allowed: spent by the first eviction, recorded, and the condition turns False.
+    await setStatus({ currentHealthy: 2, desiredHealthy: 1, expectedPods: 2, disruptionsAllowed: 1 });
+    assert.equal((await evict('w1')).status, 201);
+    const after = (await s.request('GET', budget)).json as unknown as KubeObject;
+    const st = after.status as Record<string, unknown>;
+    assert.equal(st.disruptionsAllowed, 0);
+    assert.deepEqual(Object.keys(st.disruptedPods as object), ['w1']);
+    assert.deepEqual(
+      (st.conditions as Array<Record<string, unknown>>).map((c) => [c.type, c.status, c.reason]),
+      [['DisruptionAllowed', 'False', 'InsufficientPods']],
+    );
+    const second = await evict('w2');
+    assert.equal(second.status, 429);
+    assert.deepEqual((second.json.details as { causes: unknown[] }).causes, [
+      {
+        reason: 'DisruptionBudget',
+        message: 'The disruption budget web needs 1 healthy pods and has 2 currently',
+      },
+    ]);
+    // Budget not met: an unready pod is protected too, unless the policy is AlwaysAllow.
+    await running('sick2', false);
+    await setStatus({ currentHealthy: 1, desiredHealthy: 2, expectedPods: 2, disruptionsAllowed: 0 });
+    assert.equal((await evict('sick2')).status, 429);
+    await setStatus(
+      { currentHealthy: 1, desiredHealthy: 2, expectedPods: 2, disruptionsAllowed: 0 },
+      'AlwaysAllow',
+    );
+    assert.equal((await evict('sick2')).status, 201);
   });
 });

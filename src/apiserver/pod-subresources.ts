@@ -134,12 +134,32 @@ export async function evictPod(
     throw badRequest('name in URL does not match name in Eviction object');
   const pod = s.decode(s.pods, await s.read(s.pods, namespace, podName));
   const phase = isPlainObject(pod.status) ? pod.status.phase : undefined;
-  // Terminal or already-deleting pods and pods that are not yet healthy never count against a budget.
+  // Terminal, pending or already-deleting pods never count against a budget (upstream's canIgnorePDB).
   const budgetApplies =
-    phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata.deletionTimestamp && podIsHealthy(pod);
+    phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Pending' && !pod.metadata.deletionTimestamp;
   if (budgetApplies && s.pdbs) await takeDisruption(s, s.pdbs, pod);
   await s.deletePod(namespace, podName, deleteOptions);
   return success(201);
+}
+
+/** The DisruptionAllowed condition once the last allowed disruption is spent (as the PDB controller sets it). */
+function markInsufficient(status: Record<string, unknown>, now: string): void {
+  const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isPlainObject) : [];
+  const existing = conditions.find((c) => c.type === 'DisruptionAllowed');
+  const observedGeneration = status.observedGeneration;
+  if (existing) {
+    if (existing.status !== 'False') existing.lastTransitionTime = now;
+    Object.assign(existing, { status: 'False', reason: 'InsufficientPods', message: '', observedGeneration });
+  } else
+    conditions.push({
+      type: 'DisruptionAllowed',
+      status: 'False',
+      reason: 'InsufficientPods',
+      message: '',
+      observedGeneration,
+      lastTransitionTime: now,
+    });
+  status.conditions = conditions;
 }
 
 async function takeDisruption(s: PodStorage, pdbs: ResourceDescription, pod: KubeObject): Promise<void> {
@@ -162,30 +182,40 @@ async function takeDisruption(s: PodStorage, pdbs: ResourceDescription, pod: Kub
       code: 500,
       reason: 'InternalError',
       message:
-        'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+        'Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
     });
   const { kv, pdb } = matching[0]!;
   const status = isPlainObject(pdb.status) ? pdb.status : {};
+  if (!podIsHealthy(pod)) {
+    // An unready pod adds nothing to currentHealthy: it may go without spending a disruption when
+    // the policy says AlwaysAllow, or (IfHealthyBudget, the default) while the budget is met.
+    const spec = isPlainObject(pdb.spec) ? pdb.spec : {};
+    if (spec.unhealthyPodEvictionPolicy === 'AlwaysAllow') return;
+    const desired = count(status.desiredHealthy);
+    if (count(status.currentHealthy) >= desired && desired > 0) return;
+  }
   const allowed = typeof status.disruptionsAllowed === 'number' ? status.disruptionsAllowed : 0;
   const observed = typeof status.observedGeneration === 'number' ? status.observedGeneration : 0;
-  if (observed < (pdb.metadata.generation ?? 0) || allowed <= 0) {
+  const refuse = (why: string): StatusError => {
     const err = tooManyRequests(`Cannot evict pod as it would violate the pod's disruption budget.`, 0);
-    err.status.details = {
-      causes: [
-        {
-          reason: 'DisruptionBudget',
-          message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${count(status.desiredHealthy)} healthy pods and has ${count(status.currentHealthy)} currently`,
-        },
-      ],
-    };
-    throw err;
-  }
+    err.status.details = { causes: [{ reason: 'DisruptionBudget', message: why }] };
+    return err;
+  };
+  if (observed < (pdb.metadata.generation ?? 0))
+    throw refuse(`The disruption budget ${pdb.metadata.name ?? ''} is still being processed by the server.`);
+  if (allowed <= 0)
+    throw refuse(
+      `The disruption budget ${pdb.metadata.name ?? ''} needs ${count(status.desiredHealthy)} healthy pods and has ${count(status.currentHealthy)} currently`,
+    );
   const disrupted = isPlainObject(status.disruptedPods) ? status.disruptedPods : {};
-  pdb.status = {
+  const now = nowTimestamp();
+  const next: Record<string, unknown> = {
     ...status,
     disruptionsAllowed: allowed - 1,
-    disruptedPods: { ...disrupted, [pod.metadata.name ?? '']: nowTimestamp() },
+    disruptedPods: { ...disrupted, [pod.metadata.name ?? '']: now },
   };
+  if (allowed - 1 === 0) markInsufficient(next, now);
+  pdb.status = next;
   // A racing eviction makes this fail with a conflict: the client retries, as upstream asks it to.
   await s.store.update(
     storageKey(pdbs, namespace, pdb.metadata.name ?? ''),

@@ -26,6 +26,7 @@ import { nodeLifecycleControllerDescriptor } from './node-lifecycle/index.js';
 import { bootstrapSignerController } from './bootstrap-signer/index.js';
 import { persistentVolumeBinderController } from './persistentvolume/index.js';
 import { horizontalPodAutoscalerControllerDescriptor } from './podautoscaler/index.js';
+import { disruptionControllerDescriptor } from './disruption/index.js';
 import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
 import { controlPlaneTaintController } from './control-plane-taint/index.js';
 import type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
@@ -63,6 +64,7 @@ registerController(nodeLifecycleControllerDescriptor());
 registerController(bootstrapSignerController());
 registerController(persistentVolumeBinderController);
 registerController(horizontalPodAutoscalerControllerDescriptor());
+registerController(disruptionControllerDescriptor());
 registerController(nodeIpamControllerDescriptor());
 registerController(controlPlaneTaintController);
 

@@ -36,7 +36,7 @@ import {
   resourceUtilizationReplicas,
   type CalculatorOptions,
 } from './replica-calculator.js';
-import type { Scale, ScaleClient } from './scale-client.js';
+import type { Scale, ScaleClient } from '../common/scale-client.js';
 
 /** Upstream's --horizontal-pod-autoscaler-sync-period default. */
 export const DEFAULT_SYNC_PERIOD_MS = 15_000;

@@ -5,7 +5,7 @@ import type { Clock } from '../common/clock.js';
 import type { ControllerDescriptor, StopController } from '../types.js';
 import { HorizontalPodAutoscalerController } from './controller.js';
 import { restResourceMetricsSource, type ResourceMetricsSource } from './metrics.js';
-import { restScaleClient, type ScaleClient } from './scale-client.js';
+import { restScaleClient, type ScaleClient } from '../common/scale-client.js';
 
 export { HorizontalPodAutoscalerController, DEFAULT_SYNC_PERIOD_MS } from './controller.js';
 export type { PodMetricsSample, ResourceMetricsSource } from './metrics.js';

@@ -1,6 +1,6 @@
-// The scale subresource of whatever an autoscaler targets (deployments/scale, replicasets/scale,
-// statefulsets/scale, a custom resource's scale): the kind in scaleTargetRef is mapped to its
-// resource through discovery, as upstream's RESTMapper does, and the mapping is cached.
+// The scale subresource of what an autoscaler targets or a disruption budget's pods belong to
+// (deployments/scale, replicasets/scale, statefulsets/scale, a custom resource's scale): the kind
+// is mapped to its resource through discovery, as upstream's RESTMapper does, and cached.
 import type { CrossVersionObjectReference } from '../../api/generated/types.js';
 import type { ObjectMeta } from '../../api/meta.js';
 import { resourcePath, type ResourceRef, type RestClient } from '../../client/rest.js';
@@ -58,8 +58,11 @@ export function restScaleClient(client: RestClient): ScaleClient {
     const { group, version } = splitApiVersion(target.apiVersion);
     const resources = await resourcesOf(group, version);
     const main = resources.find((r) => r.kind === target.kind && !r.name.includes('/'));
-    if (!main || !resources.some((r) => r.name === `${main.name}/scale`))
-      throw new Error(`no matches for kind "${target.kind}" in group "${group}"`);
+    if (!main) throw new Error(`no matches for kind "${target.kind}" in group "${group}"`);
+    if (!resources.some((r) => r.name === `${main.name}/scale`))
+      throw new Error(
+        `${group === '' ? main.name : `${main.name}.${group}`} does not implement the scale subresource`,
+      );
     return { group, version, plural: main.name, namespaced: main.namespaced };
   };
 

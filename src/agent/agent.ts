@@ -12,6 +12,11 @@ import { metrics } from '../util/metrics.js';
 import { StaticPodFileSource } from './config/file-source.js';
 import { MirrorPods } from './config/mirror-pods.js';
 import { isMirrorOf, isMirrorPod } from './config/static-pod.js';
+import { EvictionManager } from './eviction/manager.js';
+import type { PodUsage } from './eviction/rank.js';
+import { hostSignals, type SignalSource } from './eviction/signals.js';
+import { DEFAULT_EVICTION_HARD, parseEvictionHard, type Signal } from './eviction/thresholds.js';
+import { fakeRuntimeUsage } from './eviction/usage.js';
 import { fakeNodeIp, fakePodCidr } from './fake/ipam.js';
 import { FakeRuntime, type FakeRuntimeOptions } from './fake/runtime.js';
 import { NodeManager, type HeartbeatOptions } from './node-manager.js';
@@ -21,6 +26,7 @@ import {
   hostPressure,
   type FakeNodeOptions,
   type NodeConfig,
+  type NodePressure,
 } from './node-status.js';
 import { PodWorkers } from './pod-workers.js';
 import { isProbeRuntime, ProbeManager } from './prober/prober.js';
@@ -34,6 +40,22 @@ export interface FakeAgentOptions extends FakeRuntimeOptions, FakeNodeOptions {
   podCidrBase?: string;
   /** Simulated nodes' InternalIPs follow this address (default 172.16.0.0). */
   nodeIpBase?: string;
+}
+
+/** Node-pressure eviction of one node. */
+export interface AgentEvictionOptions {
+  /** Hard thresholds, kubelet's --eviction-hard syntax (default upstream's). */
+  hard?: string;
+  /** Where signals come from (default the host: /proc/meminfo, statfs of the data dir). */
+  signals?: SignalSource;
+  /** The image file system, when not the data dir's. */
+  imageFsPath?: string;
+  /** What pods use, by UID (default the simulated runtime's usage; none otherwise). */
+  podUsage?: () => Promise<ReadonlyMap<string, PodUsage>>;
+  /** Node-level reclaim before evicting for a disk signal (image garbage collection). */
+  reclaim?: (signal: Signal) => Promise<void>;
+  intervalMs?: number;
+  pressureTransitionMs?: number;
 }
 
 export interface AgentOptions {
@@ -67,6 +89,11 @@ export interface AgentOptions {
   staticPodPath?: string;
   /** Read the static pod folder again this often even without a change noticed (default 20 s). */
   staticPodResyncMs?: number;
+  /**
+   * Node-pressure eviction (one node). Default: on with upstream's thresholds for a real runtime;
+   * off for the simulated one (its pods use nothing of the host) unless given; false: off.
+   */
+  eviction?: AgentEvictionOptions | false;
 }
 
 export interface AgentStats {
@@ -143,7 +170,9 @@ export function createAgent(opts: AgentOptions): Agent {
     nodes: configs,
     heartbeat: opts.heartbeat,
     concurrency: opts.nodeConcurrency,
-    pressure: simulated ? undefined : () => hostPressure(opts.dataDir ?? '/'),
+    pressure: simulated
+      ? undefined
+      : (): NodePressure => evictionManager?.pressure() ?? hostPressure(opts.dataDir ?? '/'),
   });
 
   const informer = new SharedInformer<Pod>(opts.client, PODS, {
@@ -285,6 +314,49 @@ export function createAgent(opts: AgentOptions): Agent {
     },
   });
 
+  const evictionOpts =
+    opts.eviction === false || !single
+      ? undefined
+      : (opts.eviction ?? (runtime.type === 'fake' ? undefined : {}));
+  const nodeName0 = configs[0]!.name;
+  const evictionManager: EvictionManager | undefined = evictionOpts
+    ? new EvictionManager({
+        thresholds: parseEvictionHard(evictionOpts.hard ?? DEFAULT_EVICTION_HARD),
+        signals:
+          evictionOpts.signals ??
+          hostSignals({ nodeFsPath: opts.dataDir ?? '/', imageFsPath: evictionOpts.imageFsPath }),
+        activePods: () => [
+          ...informer
+            .byIndex(NODE_NAME_INDEX, nodeName0)
+            .filter(
+              (p) =>
+                !isMirrorPod(p) &&
+                !p.metadata.deletionTimestamp &&
+                p.status?.phase !== 'Succeeded' &&
+                p.status?.phase !== 'Failed',
+            ),
+          ...[...staticPods.values()].map(staticView),
+        ],
+        podUsage:
+          evictionOpts.podUsage ??
+          (runtime instanceof FakeRuntime
+            ? fakeRuntimeUsage(runtime, nodeName0)
+            : () => Promise.resolve(new Map<string, PodUsage>())),
+        evictPod: (pod, message): boolean => workers.evict(pod.metadata.uid ?? '', message),
+        reclaim: evictionOpts.reclaim,
+        onPressureChange: () => {
+          const m = nodes.get(nodeName0);
+          if (m)
+            nodes
+              .syncStatus(m)
+              .catch((err: unknown) => log.warn('node status update failed', { error: err }));
+        },
+        recorder: events?.newRecorder({ component: 'kubelet', host: nodeName0 }),
+        intervalMs: evictionOpts.intervalMs,
+        pressureTransitionMs: evictionOpts.pressureTransitionMs,
+      })
+    : undefined;
+
   let started = false;
   let stopped = false;
   return {
@@ -308,6 +380,7 @@ export function createAgent(opts: AgentOptions): Agent {
       statusManager.start();
       workers.start();
       mirrors?.trigger();
+      evictionManager?.start();
       log.info('node agent running', { nodes: configs.length, pods: uidToKey.size });
     },
     async stop() {
@@ -316,6 +389,7 @@ export function createAgent(opts: AgentOptions): Agent {
       informer.stop();
       staticSource?.stop();
       await mirrors?.stop();
+      await evictionManager?.stop();
       prober?.stop();
       await workers.stop();
       await statusManager.stop();

@@ -5,7 +5,7 @@
 // timer heap wakes the pod then. A pod whose lifecycle ended (Succeeded/Failed) is left alone
 // until it is deleted; a pod being deleted is stopped within its grace period, its final status
 // written, and then it is removed for good.
-import type { Pod } from '../api/generated/types.js';
+import type { Pod, PodCondition, PodStatus } from '../api/generated/types.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { metrics } from '../util/metrics.js';
@@ -13,7 +13,7 @@ import { admitPod, podHasStarted, rejectedStatus } from './admission.js';
 import { computePodStatus, isTerminalPhase } from './pod-status.js';
 import type { NodeRuntimeContext, PodRuntime, RuntimePodStatus } from './runtime.js';
 import type { StatusManager } from './status-manager.js';
-import { DelayHeap, parseTime } from './support.js';
+import { DelayHeap, parseTime, rfc3339 } from './support.js';
 
 export const DEADLINE_EXCEEDED_REASON = 'DeadlineExceeded';
 export const DEADLINE_EXCEEDED_MESSAGE = 'Pod was active on the node longer than the specified deadline';
@@ -53,6 +53,8 @@ export class PodWorkers {
   private readonly deleting = new Set<string>();
   /** Pods admitted to their node (they hold its resources until they end). */
   private readonly admitted = new Set<string>();
+  /** Pods the eviction manager chose, with the message their status will carry. */
+  private readonly evictions = new Map<string, string>();
   private readonly log: Logger;
   private running: Promise<void> | undefined;
 
@@ -77,6 +79,17 @@ export class PodWorkers {
     this.queue.add(uid);
   }
 
+  /**
+   * Evicts a pod for node pressure: its containers are killed at once (a hard threshold allows no
+   * grace) and it ends Failed, reason Evicted. False when it is already ending.
+   */
+  evict(uid: string, message: string): boolean {
+    if (this.finished.has(uid) || this.deleting.has(uid) || this.evictions.has(uid)) return false;
+    this.evictions.set(uid, message);
+    this.queue.add(uid);
+    return true;
+  }
+
   get queued(): number {
     return this.queue.len();
   }
@@ -90,6 +103,7 @@ export class PodWorkers {
       this.finished.delete(uid);
       this.deleting.delete(uid);
       this.admitted.delete(uid);
+      this.evictions.delete(uid);
       statusManager.forget(uid);
       this.opts.prober?.forget(uid);
       await runtime.removePod(uid);
@@ -138,6 +152,21 @@ export class PodWorkers {
       return;
     }
     if (this.finished.has(uid)) return;
+    const evictionMessage = this.evictions.get(uid);
+    if (evictionMessage !== undefined) {
+      podSyncs.inc({ kind: 'evict' });
+      this.opts.prober?.forget(uid);
+      const result = await runtime.killPod(pod, 0, node);
+      if (!result.done) {
+        this.delays.scheduleAfter(uid, result.requeueAfterMs ?? 1000);
+        return;
+      }
+      this.evictions.delete(uid);
+      this.finished.add(uid);
+      this.admitted.delete(uid);
+      statusManager.setPodStatus(pod, evictedStatus(pod, result.status, node.hostIP, evictionMessage));
+      return;
+    }
     if (!this.admitted.has(uid) && !this.admit(pod, uid, node.nodeName)) return;
 
     // spec.activeDeadlineSeconds, counted from the pod's start on the node.
@@ -210,4 +239,29 @@ export class PodWorkers {
     this.admitted.add(uid);
     return true;
   }
+}
+
+export const EVICTED_REASON = 'Evicted';
+
+/** A pod's final status after node-pressure eviction, with the DisruptionTarget condition. */
+export function evictedStatus(
+  pod: Pod,
+  runtimeStatus: RuntimePodStatus,
+  hostIP: string,
+  message: string,
+  now = Date.now(),
+): PodStatus {
+  const status = computePodStatus({ pod, runtime: runtimeStatus, hostIP, podIsTerminal: true, now });
+  status.phase = 'Failed';
+  status.reason = EVICTED_REASON;
+  status.message = message;
+  const disruption: PodCondition = {
+    type: 'DisruptionTarget',
+    status: 'True',
+    reason: 'TerminationByKubelet',
+    message,
+    lastTransitionTime: rfc3339(now),
+  };
+  status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), disruption];
+  return status;
 }

@@ -4,15 +4,15 @@
 // Container and per Pod, and bound PersistentVolumeClaims' storage requests.
 import { forbidden } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
-import { child, rec, recs, str, type Obj } from '../../api/kinds/util.js';
+import { child, rec, recs, str } from '../../api/kinds/util.js';
 import {
-  addQuantity,
   formatQuantity,
   quantityMilliValue,
   quantityValue,
   tryParseQuantity,
   type Quantity,
 } from '../../api/quantity.js';
+import { podTotals } from '../../api/quota-usage.js';
 import type { AdmissionPlugin, AdmissionRequest } from '../admission.js';
 import type { ObjectAccess } from './access.js';
 
@@ -129,30 +129,6 @@ function ratioConstraint(
   if (observed > max)
     return `${name} max limit to request ratio per ${type} is ${e}, but provided ratio is ${display.toFixed(6)}`;
   return undefined;
-}
-
-/** Pod-level totals: the containers' sum, or the largest init container if that is more. */
-export function podTotals(podSpec: Obj, field: 'requests' | 'limits'): ResourceList {
-  const total: ResourceList = new Map();
-  const add = (into: ResourceList, list: ResourceList): void => {
-    for (const [k, q] of list) into.set(k, into.has(k) ? addQuantity(into.get(k)!, q) : q);
-  };
-  for (const c of recs(podSpec.containers)) add(total, resourceList(rec(c.resources)?.[field]));
-  const sidecars: ResourceList = new Map();
-  for (const c of recs(podSpec.initContainers)) {
-    const list = resourceList(rec(c.resources)?.[field]);
-    if (c.restartPolicy === 'Always') {
-      add(total, list);
-      add(sidecars, list);
-      continue;
-    }
-    for (const [k, q] of list) {
-      const withSidecars = sidecars.has(k) ? addQuantity(sidecars.get(k)!, q) : q;
-      const cur = total.get(k);
-      if (!cur || withSidecars.nanos > cur.nanos) total.set(k, withSidecars);
-    }
-  }
-  return total;
 }
 
 function applyDefaults(pod: KubeObject, range: KubeObject): void {

@@ -23,7 +23,7 @@ import {
   subtractNonNegative,
   usageOf,
   type ResourceList,
-} from './quota-usage.js';
+} from '../../api/quota-usage.js';
 
 export const RESOURCE_QUOTA_PLUGIN = 'ResourceQuota';
 const log = createLogger('admission.resourcequota');

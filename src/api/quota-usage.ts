@@ -1,12 +1,16 @@
 // How much of a ResourceQuota an object uses (upstream's quota evaluators in
 // pkg/quota/v1/evaluator/core): pods count their requests and limits, services their node ports
 // and load balancers, claims their storage, and every kind counts as count/<resource>[.<group>].
-import type { KubeObject } from '../../api/meta.js';
-import { podQOSClass } from '../../api/kinds/pod.js';
-import { rec, recs, str } from '../../api/kinds/util.js';
-import { tryParseQuantity, type Quantity } from '../../api/quantity.js';
-import type { ResourceDescription } from '../../api/types.js';
-import { podTotals } from './limitranger.js';
+// Shared by the ResourceQuota admission plugin and the resourcequota controller, so that what
+// admission charges and what the controller recounts always agree.
+import type { KubeObject } from './meta.js';
+import { podQOSClass } from './kinds/pod.js';
+import { rec, recs, str, type Obj } from './kinds/util.js';
+import { addQuantity, tryParseQuantity, type Quantity } from './quantity.js';
+import type { ResourceDescription } from './types.js';
+
+/** What the evaluators need to know of a kind: its group and resource. */
+export type QuotaKind = Pick<ResourceDescription, 'group' | 'plural'>;
 
 export type ResourceList = Map<string, Quantity>;
 
@@ -44,7 +48,31 @@ export function parseList(v: unknown): ResourceList {
   return out;
 }
 
-export function groupResourceKey(desc: ResourceDescription): string {
+/** Pod-level totals: the containers' sum, or the largest init container if that is more. */
+export function podTotals(podSpec: Obj, field: 'requests' | 'limits'): ResourceList {
+  const total: ResourceList = new Map();
+  const add = (into: ResourceList, list: ResourceList): void => {
+    for (const [k, q] of list) into.set(k, into.has(k) ? addQuantity(into.get(k)!, q) : q);
+  };
+  for (const c of recs(podSpec.containers)) add(total, parseList(rec(c.resources)?.[field]));
+  const sidecars: ResourceList = new Map();
+  for (const c of recs(podSpec.initContainers)) {
+    const list = parseList(rec(c.resources)?.[field]);
+    if (c.restartPolicy === 'Always') {
+      add(total, list);
+      add(sidecars, list);
+      continue;
+    }
+    for (const [k, q] of list) {
+      const withSidecars = sidecars.has(k) ? addQuantity(sidecars.get(k)!, q) : q;
+      const cur = total.get(k);
+      if (!cur || withSidecars.nanos > cur.nanos) total.set(k, withSidecars);
+    }
+  }
+  return total;
+}
+
+export function groupResourceKey(desc: QuotaKind): string {
   return desc.group === '' ? desc.plural : `${desc.plural}.${desc.group}`;
 }
 
@@ -70,7 +98,7 @@ const VALIDATION_SET = new Set([
 ]);
 
 /** What a quota can measure for this resource. */
-export function matchingResources(desc: ResourceDescription, hard: Iterable<string>): string[] {
+export function matchingResources(desc: QuotaKind, hard: Iterable<string>): string[] {
   const own = new Set<string>([`count/${groupResourceKey(desc)}`]);
   const core = desc.group === '';
   if (core && desc.plural === 'pods') for (const r of ['pods', ...POD_COMPUTE]) own.add(r);
@@ -153,7 +181,7 @@ function claimUsage(pvc: KubeObject): ResourceList {
   return out;
 }
 
-export function usageOf(desc: ResourceDescription, obj: KubeObject): ResourceList {
+export function usageOf(desc: QuotaKind, obj: KubeObject): ResourceList {
   if (desc.group === '') {
     if (desc.plural === 'pods') return podUsage(obj);
     if (desc.plural === 'services') return serviceUsage(obj);
@@ -247,7 +275,7 @@ function podMatchesScope(pod: KubeObject, sel: ScopeSelector): boolean {
 }
 
 /** Whether a quota applies to this object (scoped quotas only ever apply to pods). */
-export function quotaMatches(quota: KubeObject, desc: ResourceDescription, obj: KubeObject): boolean {
+export function quotaMatches(quota: KubeObject, desc: QuotaKind, obj: KubeObject): boolean {
   const selectors = selectorsOf(quota);
   if (selectors.length === 0) return true;
   if (!(desc.group === '' && desc.plural === 'pods')) return false;

@@ -4,6 +4,7 @@
 // node, or many simulated ones with --runtime fake --nodes N, until SIGINT or SIGTERM.
 import { existsSync, readFileSync } from 'node:fs';
 import { startContainerdNode } from '../server/local-node.js';
+import { nodeBridgeName } from '../agent/cni/cni.js';
 import { DEFAULT_SERVICE_CIDR } from '../api/cluster-network.js';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { K8TS_VERSION } from '../version.js';
 import {
   listFlag,
   optionalStringFlag,
+  portFlag,
   parseFlags,
   stringFlag,
   UsageError,
@@ -44,6 +46,7 @@ const FLAGS: FlagSpec = {
   'fake-memory': { type: 'string' },
   'fake-max-pods': { type: 'string' },
   'pod-cidr': { type: 'string' },
+  'node-port': { type: 'string' },
   'service-cidr': { type: 'string' },
   'container-runtime-endpoint': { type: 'string' },
   'private-registry': { type: 'string' },
@@ -67,7 +70,8 @@ const USAGE = [
   '  --nodes N               with --runtime fake: simulate N nodes named PREFIX-0 ... PREFIX-(N-1)',
   '  --node-prefix PREFIX    names of simulated nodes (default fake-node)',
   '  --data-dir DIR          state directory (default ~/.k8ts, as k8ts server)',
-  "  --pod-cidr CIDR         containerd: this node's pod addresses (default 10.42.0.0/24; one per node)",
+  '  --pod-cidr CIDR         containerd: pod addresses until the cluster assigns the node its podCIDR',
+  "  --node-port N           containerd: port of the node's own API for logs, exec, port-forward (default 10250)",
   "  --service-cidr CIDR     containerd: the cluster's Service range, routed locally (default 10.43.0.0/16)",
   '  --container-runtime-endpoint SOCK   containerd: use this CRI socket instead of starting containerd',
   '  --private-registry FILE containerd: registry mirrors, k3s format (default <data-dir>/registries.yaml)',
@@ -202,8 +206,14 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
       nodeName,
       dataDir,
       podCidr: optionalStringFlag(flags, 'pod-cidr'),
+      // Its own bridge, so it can share a host with the server's node (k8ts0).
+      bridge: nodeBridgeName(nodeName),
       serviceCidr: stringFlag(flags, 'service-cidr', DEFAULT_SERVICE_CIDR),
       controlPlane: false,
+      // The node API, with a serving certificate the cluster signs (kubelet's serverTLSBootstrap).
+      nodeServer: conn.caPem
+        ? { requestCertificate: { caPem: conn.caPem }, port: portFlag(flags, 'node-port', 10250, false) }
+        : undefined,
       containerRuntimeEndpoint: optionalStringFlag(flags, 'container-runtime-endpoint'),
       registriesFile: existsSync(registries) ? registries : undefined,
       disableDefaultRegistryEndpoint: flags.values['disable-default-registry-endpoint'] === true,

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane, DEFAULT_SERVICE_CIDR } from '../server/control-plane.js';
 import { startLocalNode, type LocalNode } from '../server/local-node.js';
+import { CidrSet, DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../controllers/nodeipam/index.js';
 import { createLogger } from '../util/log.js';
 import {
   boolFlag,
@@ -28,6 +29,7 @@ const FLAGS: FlagSpec = {
   datastore: { type: 'string' },
   'tls-san': { type: 'string', multiple: true },
   'service-cidr': { type: 'string' },
+  'cluster-cidr': { type: 'string' },
   'disable-agent': { type: 'boolean' },
   disable: { type: 'string', multiple: true },
   runtime: { type: 'string' },
@@ -46,6 +48,8 @@ const USAGE = `k8ts server [flags]
   --datastore SPEC        sqlite (default), memory, or etcd://host:port[,host:port]
   --tls-san NAME          extra serving-certificate name or IP (repeatable, comma-separated)
   --service-cidr CIDR     the Service ClusterIP range (default ${DEFAULT_SERVICE_CIDR})
+  --cluster-cidr CIDR     pod addresses, a /24 per node (default ${DEFAULT_CLUSTER_CIDR}; 256 nodes;
+                          simulated nodes beyond that keep addresses of their own)
   --disable-agent         run the control plane only
   --disable NAME,...      switch off built-in components
   --runtime KIND          the server's own node: containerd (default) or fake (simulated)
@@ -72,6 +76,13 @@ async function runServer(argv: string[]): Promise<number> {
       `server: --runtime: unsupported value ${JSON.stringify(runtime)}: supported values: "containerd", "fake"`,
     );
 
+  const clusterCidr = stringFlag(flags, 'cluster-cidr', DEFAULT_CLUSTER_CIDR);
+  try {
+    new CidrSet(clusterCidr, DEFAULT_NODE_CIDR_MASK_SIZE);
+  } catch (err) {
+    throw new UsageError(`server: --cluster-cidr: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
   const controlPlane = await startControlPlane({
     dataDir,
     datastore: stringFlag(flags, 'datastore', 'sqlite'),
@@ -79,6 +90,7 @@ async function runServer(argv: string[]): Promise<number> {
     httpsPort: portFlag(flags, 'https-port', 6443, true),
     tlsSans: listFlag(flags, 'tls-san'),
     serviceCidr: stringFlag(flags, 'service-cidr', DEFAULT_SERVICE_CIDR),
+    clusterCidr,
     disable: listFlag(flags, 'disable'),
   });
   let localNode: LocalNode | undefined;

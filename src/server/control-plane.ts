@@ -53,6 +53,7 @@ import { createMetricsApi } from '../apiserver/metrics-api/index.js';
 import { rootCaCertificatePublisher } from '../controllers/serviceaccount/index.js';
 import { csrSigningController } from '../controllers/certificates/index.js';
 import { bootstrapSignerController } from '../controllers/bootstrap-signer/index.js';
+import { nodeIpamControllerDescriptor } from '../controllers/nodeipam/index.js';
 import { localPathProvisionerController } from '../controllers/persistentvolume/local-path.js';
 import { localPathStorageClass } from '../controllers/persistentvolume/storage-class.js';
 import { K8TS_VERSION } from '../version.js';
@@ -72,6 +73,8 @@ export interface ControlPlaneOptions {
   readonly httpsPort: number;
   readonly tlsSans: readonly string[];
   readonly serviceCidr?: string;
+  /** The range nodes' podCIDRs are allocated from (--cluster-cidr, default 10.42.0.0/16, one /24 each). */
+  readonly clusterCidr?: string;
   /** For tests: leave the host's own names out of the serving certificate. */
   readonly skipHostAddresses?: boolean;
   /** Built-in components not to start ('scheduler', 'controller-manager', or a controller's name). */
@@ -369,6 +372,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
           rootCaCertificatePublisher(pki.ca.certPem),
           csrSigningController({ ca: pki.ca }),
           bootstrapSignerController({ server: url, caPem: pki.ca.certPem }),
+          nodeIpamControllerDescriptor({ clusterCidr: opts.clusterCidr }),
           ...(localStorage
             ? [
                 localPathProvisionerController({

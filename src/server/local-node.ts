@@ -12,7 +12,10 @@ import { CriStreamingBackend, startNodeServer, type NodeServer } from '../agent/
 import { FakeNodeBackend } from '../agent/fake/node-backend.js';
 import { FakeRuntime } from '../agent/fake/runtime.js';
 import { RestClient } from '../client/rest.js';
-import { CONFIGMAPS, PODS, SECRETS } from '../client/typed-refs.js';
+import { SharedInformer } from '../client/informer.js';
+import type { Node } from '../api/generated/types.js';
+import { obtainServingCertificate } from '../agent/serving-cert.js';
+import { CONFIGMAPS, NODES, PODS, SECRETS } from '../client/typed-refs.js';
 import { StatusError } from '../api/errors.js';
 import {
   issueCertificate,
@@ -24,9 +27,6 @@ import { createLogger } from '../util/log.js';
 import { K8TS_VERSION } from '../version.js';
 
 const log = createLogger('local-node');
-
-/** k3s's cluster CIDR starts at 10.42.0.0/16; a single server node takes its first /24. */
-export const LOCAL_POD_CIDR = '10.42.0.0/24';
 
 export interface LocalNodeOptions {
   readonly runtime: 'fake' | 'containerd';
@@ -102,7 +102,13 @@ export interface ContainerdNodeOptions {
   /** Data dir; the runtime lays itself out under <dataDir>/agent and <dataDir>/run, as k3s does. */
   readonly dataDir: string;
   readonly serviceCidr: string;
+  /**
+   * Pod addresses until the node IPAM controller gives the node its spec.podCIDR (which then wins);
+   * without it, pods on the pod network wait for spec.podCIDR ("network is not ready").
+   */
   readonly podCidr?: string;
+  /** The node's CNI bridge (default k8ts0; give nodes sharing a host different ones). */
+  readonly bridge?: string;
   readonly controlPlane: boolean;
   readonly containerRuntimeEndpoint?: string;
   readonly registriesFile?: string;
@@ -111,12 +117,34 @@ export interface ContainerdNodeOptions {
   readonly staticPodPath?: string;
   /**
    * The node's own API (logs, exec, attach, port-forward), served with a certificate the cluster CA
-   * signed. Without it the node runs pods, but the API server cannot stream from them.
+   * signed: given (the server's own node), or requested through a kubelet-serving CSR once the node
+   * is registered (a joined node; needs a fixed port, published before the server starts). Without
+   * it the node runs pods, but the API server cannot stream from them.
    */
-  readonly nodeServer?: {
-    readonly tls: { readonly cert: string; readonly key: string; readonly ca: string };
-    readonly port: number;
+  readonly nodeServer?:
+    | {
+        readonly tls: { readonly cert: string; readonly key: string; readonly ca: string };
+        readonly port: number;
+      }
+    | { readonly requestCertificate: { readonly caPem: string }; readonly port: number };
+}
+
+/** Follows the node's own Node object: hands a newly assigned spec.podCIDR to the runtime. */
+function watchPodCidr(client: RestClient, nodeName: string, runtime: NodeRuntime): SharedInformer<Node> {
+  const informer = new SharedInformer<Node>(client, NODES, { fieldSelector: `metadata.name=${nodeName}` });
+  let applying: Promise<void> = Promise.resolve();
+  const apply = (node: Node): void => {
+    const cidr = node.spec?.podCIDR;
+    if (!cidr) return;
+    applying = applying.then(() =>
+      runtime.pods.updatePodCIDR(cidr).catch((err: unknown) => {
+        log.error('cannot configure the pod network', { node: nodeName, podCIDR: cidr, err: err as Error });
+      }),
+    );
   };
+  informer.addEventHandler({ onAdd: apply, onUpdate: (_old, node) => apply(node) });
+  informer.start();
+  return informer;
 }
 
 /** A node running real containers on containerd; resolves once it is registered and syncing pods. */
@@ -137,14 +165,19 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
       endpoint: opts.containerRuntimeEndpoint,
       registriesFile: opts.registriesFile,
       disableDefaultRegistryEndpoint: opts.disableDefaultRegistryEndpoint,
-      podCIDR: opts.podCidr ?? LOCAL_POD_CIDR,
+      podCIDR: opts.podCidr,
+      bridge: opts.bridge,
       serviceCIDR: opts.serviceCidr,
       source: apiObjectSource(opts.client),
     });
     stops.push(() => runtime.stop());
-    let daemonPort: number | undefined;
-    if (opts.nodeServer) {
-      const { client, nodeName } = opts;
+    const { client, nodeName } = opts;
+    const podCidrWatch = watchPodCidr(client, nodeName, runtime);
+    stops.push(() => podCidrWatch.stop());
+    const serveNodeApi = async (
+      tls: { cert: string; key: string; ca: string },
+      port: number,
+    ): Promise<number> => {
       const listPods = async () =>
         (await client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
       const nodeServer: NodeServer = await startNodeServer({
@@ -154,17 +187,25 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
           client: runtime.containerRuntime.client,
           pods: listPods,
         }),
-        tls: opts.nodeServer.tls,
-        port: opts.nodeServer.port,
+        tls,
+        port,
         // Only the API server (and cluster admins) may reach pods through the node.
         allowClient: (cn, orgs) => cn === 'kube-apiserver-kubelet-client' || orgs.includes('system:masters'),
       });
       stops.push(() => nodeServer.close());
-      daemonPort = nodeServer.port;
+      return nodeServer.port;
+    };
+    let daemonPort: number | undefined;
+    const ns = opts.nodeServer;
+    if (ns && 'tls' in ns) daemonPort = await serveNodeApi(ns.tls, ns.port);
+    else if (ns) {
+      if (ns.port === 0)
+        throw new Error('a node that requests its serving certificate needs a fixed node API port');
+      daemonPort = ns.port;
     }
     const agent = createAgent({
-      client: opts.client,
-      nodeName: opts.nodeName,
+      client,
+      nodeName,
       runtime: runtime.pods,
       controlPlane: opts.controlPlane,
       dataDir: join(opts.dataDir, 'agent'),
@@ -173,6 +214,19 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
     });
     await agent.start();
     stops.push(() => agent.stop());
+    if (ns && 'requestCertificate' in ns) {
+      // The CSR names the node's addresses, which the approver checks against the registered Node.
+      const serving = await obtainServingCertificate({
+        client,
+        nodeName,
+        dataDir: opts.dataDir,
+        caPem: ns.requestCertificate.caPem,
+      });
+      await serveNodeApi(
+        { cert: serving.certPem, key: serving.keyPem, ca: ns.requestCertificate.caPem },
+        ns.port,
+      );
+    }
     return { stop };
   } catch (err) {
     await stop();

@@ -4,6 +4,7 @@
 // this config list and runs the plugins itself on RunPodSandbox (it also brings up each pod's
 // loopback interface with the loopback plugin from the same bin dir).
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { DEFAULT_SERVICE_CIDR } from '../../api/cluster-network.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,14 @@ const log = createLogger('cni');
 
 export const DEFAULT_CNI_BIN_DIR = '/usr/lib/cni';
 export const DEFAULT_BRIDGE = 'k8ts0';
+
+/**
+ * The bridge of a node other than the server's own: named after the node, so several nodes on one
+ * host (a test cluster) each have their own gateway for their own podCIDR. At most 15 characters.
+ */
+export function nodeBridgeName(nodeName: string): string {
+  return `k8ts-${createHash('sha256').update(nodeName).digest('hex').slice(0, 8)}`;
+}
 export const DEFAULT_NETWORK_NAME = 'k8ts';
 export { DEFAULT_SERVICE_CIDR };
 export const CNI_CONF_FILE = '10-k8ts.conflist';

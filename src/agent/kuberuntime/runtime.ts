@@ -105,7 +105,15 @@ export interface CriRuntimeOptions {
   relistMs?: number;
   /** Called with the node's podCIDR when a sync first sees it (or it changes): writes the CNI config. */
   configureNetwork?: (podCIDR: string) => void;
+  /** The podCIDR the CNI config was already written for (a --pod-cidr given at start). */
+  networkConfiguredFor?: string;
 }
+
+/** What the kubelet reports while the runtime has no pod network (containerd without a CNI config). */
+export const NETWORK_NOT_READY_MESSAGE =
+  'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
+/** How long to wait for containerd to load a new CNI config. */
+const NETWORK_READY_TIMEOUT_MS = 10_000;
 
 interface Waiting {
   reason: string;
@@ -199,6 +207,7 @@ export class CriRuntime implements PodRuntime {
     this.capacity = opts.capacity ?? hostCapacity();
     this.relistMs = opts.relistMs ?? DEFAULT_RELIST_MS;
     this.configureNetwork = opts.configureNetwork;
+    this.networkFor = opts.networkConfiguredFor;
   }
 
   /** Creates the runtime and learns the runtime's name and version for the node status. */
@@ -365,12 +374,43 @@ export class CriRuntime implements PodRuntime {
 
   // ---------------------------------------------------------------- syncPod
 
+  /**
+   * Why pods needing the pod network cannot start (empty: they can): a runtime whose network we
+   * configure has none until the node's podCIDR is known (the kubelet's NetworkReady condition).
+   */
+  networkErrors(): string[] {
+    return this.configureNetwork && this.networkFor === undefined ? [NETWORK_NOT_READY_MESSAGE] : [];
+  }
+
+  /**
+   * The node's spec.podCIDR, once the node IPAM controller assigned it (the kubelet's
+   * UpdatePodCIDR): writes the CNI config and waits until containerd has loaded it.
+   */
+  async updatePodCIDR(podCIDR: string): Promise<void> {
+    if (!this.configureNetwork || podCIDR === this.networkFor) return;
+    this.configureNetwork(podCIDR);
+    this.networkFor = podCIDR;
+    log.info('pod network configured', { podCIDR });
+    const deadline = this.now() + NETWORK_READY_TIMEOUT_MS;
+    for (;;) {
+      const status = await this.client.status();
+      const cond = status.conditions.find((c) => c.type === 'NetworkReady');
+      if (!cond || cond.status) return;
+      if (this.now() > deadline) {
+        log.warn('container runtime has not loaded the CNI config yet', {
+          podCIDR,
+          reason: cond.reason,
+          message: cond.message,
+        });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async syncPod(pod: Pod, node: NodeRuntimeContext): Promise<PodSyncResult> {
     const uid = pod.metadata.uid ?? '';
-    if (this.configureNetwork && node.podCIDR && node.podCIDR !== this.networkFor) {
-      this.configureNetwork(node.podCIDR);
-      this.networkFor = node.podCIDR;
-    }
+    if (node.podCIDR && node.podCIDR !== this.networkFor) await this.updatePodCIDR(node.podCIDR);
     const memo = this.memo(uid);
     const policy = pod.spec?.restartPolicy ?? 'Always';
     const hostNetwork = pod.spec?.hostNetwork === true;
@@ -390,6 +430,18 @@ export class CriRuntime implements PodRuntime {
       const everRan = seen.length > 0;
       if (everRan && this.podFinished(pod, this.group(seen), undefined)) {
         return { status: this.report(pod, node, this.group(seen), undefined, [], memo) };
+      }
+      const networkErrors = hostNetwork ? [] : this.networkErrors();
+      if (networkErrors.length > 0) {
+        // As the kubelet: a pod on the pod network waits until the node has one.
+        memo.sandboxError = {
+          reason: 'ContainerCreating',
+          message: `network is not ready: ${networkErrors[0]}`,
+        };
+        return {
+          status: this.report(pod, node, this.group(seen), undefined, [], memo),
+          requeueAfterMs: 1000,
+        };
       }
       if (now < memo.sandboxRetryAt) {
         wake(memo.sandboxRetryAt - now);

@@ -36,6 +36,7 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
       configureNetwork: containerRuntime.managed
         ? (podCIDR) => containerRuntime.configureNetwork(podCIDR, opts.bridge)
         : undefined,
+      networkConfiguredFor: containerRuntime.managed ? opts.podCIDR : undefined,
       client: containerRuntime.client,
       dataDir: opts.dataDir,
       source: opts.source,

@@ -17,6 +17,7 @@ import type { PodUsage } from './eviction/rank.js';
 import { hostSignals, type SignalSource } from './eviction/signals.js';
 import { DEFAULT_EVICTION_HARD, parseEvictionHard, type Signal } from './eviction/thresholds.js';
 import { fakeRuntimeUsage } from './eviction/usage.js';
+import { apiClaimCheck } from './fake/claims.js';
 import { fakeNodeIp, fakePodCidr } from './fake/ipam.js';
 import { FakeRuntime, type FakeRuntimeOptions } from './fake/runtime.js';
 import { NodeManager, type HeartbeatOptions } from './node-manager.js';
@@ -157,7 +158,10 @@ function nodeConfigs(opts: AgentOptions, runtime: PodRuntime): NodeConfig[] {
 
 export function createAgent(opts: AgentOptions): Agent {
   const log: Logger = createLogger('agent');
-  const runtime: PodRuntime = opts.runtime === 'fake' ? new FakeRuntime(opts.fake) : opts.runtime;
+  const runtime: PodRuntime =
+    opts.runtime === 'fake'
+      ? new FakeRuntime({ claimCheck: apiClaimCheck(opts.client), ...opts.fake })
+      : opts.runtime;
   const configs = nodeConfigs(opts, runtime);
   const single = configs.length === 1 && opts.nodes === undefined;
   const simulated = opts.nodes !== undefined;

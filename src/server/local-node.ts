@@ -10,12 +10,20 @@ import type { PodObjectSource } from '../agent/kuberuntime/env.js';
 import { startNodeRuntime, type NodeRuntime } from '../agent/kuberuntime/setup.js';
 import { CriStreamingBackend, startNodeServer, type NodeServer } from '../agent/server/index.js';
 import { FakeNodeBackend } from '../agent/fake/node-backend.js';
+import { apiClaimCheck } from '../agent/fake/claims.js';
 import { FakeRuntime } from '../agent/fake/runtime.js';
 import { RestClient } from '../client/rest.js';
 import { SharedInformer } from '../client/informer.js';
 import type { Node } from '../api/generated/types.js';
 import { obtainServingCertificate } from '../agent/serving-cert.js';
-import { CONFIGMAPS, NODES, PODS, SECRETS } from '../client/typed-refs.js';
+import {
+  CONFIGMAPS,
+  NODES,
+  PERSISTENTVOLUMECLAIMS,
+  PERSISTENTVOLUMES,
+  PODS,
+  SECRETS,
+} from '../client/typed-refs.js';
 import { StatusError } from '../api/errors.js';
 import {
   issueCertificate,
@@ -60,11 +68,13 @@ async function getOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined>
   }
 }
 
-/** ConfigMaps, Secrets and ServiceAccount tokens for pods' env and volumes, read through the API. */
+/** ConfigMaps, Secrets, claims and their volumes, ServiceAccount tokens for pods, read through the API. */
 function apiObjectSource(client: RestClient): PodObjectSource {
   return {
     configMap: (ns, name) => getOrUndefined(() => client.get(CONFIGMAPS, ns, name)),
     secret: (ns, name) => getOrUndefined(() => client.get(SECRETS, ns, name)),
+    persistentVolumeClaim: (ns, name) => getOrUndefined(() => client.get(PERSISTENTVOLUMECLAIMS, ns, name)),
+    persistentVolume: (name) => getOrUndefined(() => client.get(PERSISTENTVOLUMES, undefined, name)),
     async serviceAccountToken(pod, audience, expirationSeconds) {
       const ns = pod.metadata?.namespace ?? 'default';
       const sa = pod.spec?.serviceAccountName ?? 'default';
@@ -246,7 +256,7 @@ async function startFakeNode(opts: {
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string };
 }): Promise<{ stop(): Promise<void> }> {
   const { client, nodeName } = opts;
-  const runtime = new FakeRuntime();
+  const runtime = new FakeRuntime({ claimCheck: apiClaimCheck(client) });
   const listPods = async () =>
     (await client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
   const nodeServer = await startNodeServer({

@@ -28,6 +28,7 @@ import type {
   RuntimePodStatus,
 } from '../runtime.js';
 import { parseTime } from '../support.js';
+import { claimVolumes, type ClaimCheck } from './claims.js';
 import { NodeIpam } from './ipam.js';
 
 export const FAKE_RUNTIME_VERSION = 'fake://k8ts';
@@ -51,8 +52,34 @@ export interface FakeRuntimeOptions {
   stopDelayMs?: number;
   /** The share of its requests (else limits) a running container uses (default 0.5). */
   usageFraction?: number;
+  /** Checks a pod's persistentVolumeClaim volumes before it starts (default: none are checked). */
+  claimCheck?: ClaimCheck;
   /** Clock (tests). */
   now?: () => number;
+}
+
+/** How often a pod whose claims are not bound looks again. */
+const CLAIM_RETRY_MS = 1000;
+
+/** A pod held in ContainerCreating because its claims cannot be mounted yet. */
+function waitingForVolumes(pod: Pod, message: string): RuntimePodStatus {
+  const waiting = (c: Container): RuntimeContainerStatus => ({
+    name: c.name,
+    image: normalizeImage(c.image ?? ''),
+    imageID: '',
+    phase: 'waiting',
+    waitingReason: 'ContainerCreating',
+    waitingMessage: message,
+    restartCount: 0,
+    ready: false,
+    started: false,
+  });
+  return {
+    sandboxReady: false,
+    podIPs: [],
+    initContainers: (pod.spec?.initContainers ?? []).map(waiting),
+    containers: (pod.spec?.containers ?? []).map(waiting),
+  };
 }
 
 interface FakeContainer {
@@ -150,6 +177,7 @@ export class FakeRuntime implements PodRuntime {
   private readonly runDurationMs: number;
   private readonly exitCode: number;
   private readonly stopDelayMs: number;
+  private readonly claimCheck: ClaimCheck | undefined;
   private readonly usageFraction: number;
 
   constructor(opts: FakeRuntimeOptions = {}) {
@@ -158,6 +186,7 @@ export class FakeRuntime implements PodRuntime {
     this.runDurationMs = opts.runDurationMs ?? 5000;
     this.exitCode = opts.exitCode ?? 0;
     this.stopDelayMs = opts.stopDelayMs ?? 0;
+    this.claimCheck = opts.claimCheck;
     this.usageFraction = opts.usageFraction ?? 0.5;
     if (!Number.isFinite(this.usageFraction) || this.usageFraction < 0)
       throw new Error(`usageFraction must be a non-negative number, got ${this.usageFraction}`);
@@ -202,8 +231,13 @@ export class FakeRuntime implements PodRuntime {
     return this.pods.size;
   }
 
-  syncPod(pod: Pod, node: NodeRuntimeContext): Promise<PodSyncResult> {
-    return Promise.resolve(this.syncPodNow(pod, node));
+  async syncPod(pod: Pod, node: NodeRuntimeContext): Promise<PodSyncResult> {
+    // A pod that has not started waits for its claims to be bound, as kubelet's volume manager.
+    if (this.claimCheck && !this.pods.has(pod.metadata.uid ?? '') && claimVolumes(pod).length > 0) {
+      const why = await this.claimCheck(pod);
+      if (why !== undefined) return { status: waitingForVolumes(pod, why), requeueAfterMs: CLAIM_RETRY_MS };
+    }
+    return this.syncPodNow(pod, node);
   }
 
   /** syncPod without the promise (the fake does no I/O; the pod workers call this in bulk). */

@@ -36,6 +36,7 @@ import {
   type ContainerType,
 } from './labels.js';
 import { namespaceOptions } from './sandbox.js';
+import { readOnlyVolumes } from './volumes.js';
 
 export const CPU_PERIOD_US = 100_000;
 const MIN_SHARES = 2;
@@ -142,6 +143,7 @@ export function containerConfig(i: ContainerConfigInput): ContainerConfig {
   const ns = md.namespace ?? 'default';
   const vars = new Map(i.env.map((e) => [e.key, e.value]));
   const mounts: Mount[] = [];
+  const forcedReadOnly = readOnlyVolumes(pod);
   for (const m of c.volumeMounts ?? []) {
     const base = i.volumes.get(m.name);
     if (base === undefined)
@@ -157,7 +159,7 @@ export function containerConfig(i: ContainerConfigInput): ContainerConfig {
     mounts.push({
       containerPath: m.mountPath,
       hostPath,
-      readonly: m.readOnly === true,
+      readonly: m.readOnly === true || forcedReadOnly.has(m.name),
       propagation: propagation(m.mountPropagation),
     });
   }

@@ -3,13 +3,25 @@
 // values from the downward API (fieldRef, resourceFieldRef) and from ConfigMaps and Secrets
 // (through the PodObjectSource callback). Command and args are expanded the same way.
 import { cpus, totalmem } from 'node:os';
-import type { ConfigMap, Container, Pod, ResourceFieldSelector, Secret } from '../../api/generated/types.js';
+import type {
+  ConfigMap,
+  Container,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  ResourceFieldSelector,
+  Secret,
+} from '../../api/generated/types.js';
 import { parseQuantity } from '../../api/quantity.js';
 
 /** Where the runtime gets the API objects a pod refers to (the agent backs this with its informers or GETs). */
 export interface PodObjectSource {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** The claim behind a persistentVolumeClaim volume (undefined when it does not exist). */
+  persistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  /** The volume a bound claim names. */
+  persistentVolume?(name: string): Promise<PersistentVolume | undefined>;
   /**
    * The service environment variables for a pod (KUBERNETES_SERVICE_HOST, FOO_SERVICE_PORT, …),
    * as kubelet derives them from the services of the pod's namespace and the default

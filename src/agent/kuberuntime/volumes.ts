@@ -1,5 +1,6 @@
 // Pod volumes on the node, as kubelet's volume plugins lay them out under the pod's folder:
 // emptyDir (a folder, or a tmpfs for medium Memory), hostPath (checked or created per its type),
+// persistentVolumeClaim (the bound hostPath or local volume, used in place),
 // and the file-projecting kinds (configMap, secret, downwardAPI, projected) written with an
 // atomic writer: the files live in a timestamped folder that the "..data" symlink points at, and
 // each visible name is a symlink through ..data, so an update swaps everything at once inside a
@@ -145,6 +146,63 @@ function isMountPoint(dir: string): boolean {
   }
 }
 
+/** Checks (or creates) a hostPath per its type, as kubelet's hostPath plugin does; returns the path. */
+function checkHostPath(volume: string, p: string, type: string): string {
+  const fail = (what: string): never => {
+    throw new VolumeError(volume, `hostPath type check failed: ${p} is not a ${what}`);
+  };
+  switch (type) {
+    case 'DirectoryOrCreate':
+      mkdirSync(p, { recursive: true, mode: 0o755 });
+      break;
+    case 'FileOrCreate':
+      if (!existsSync(p)) {
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, '', { mode: 0o644 });
+      }
+      break;
+    case 'Directory':
+      if (!existsSync(p) || !statSync(p).isDirectory()) fail('directory');
+      break;
+    case 'File':
+      if (!existsSync(p) || !statSync(p).isFile()) fail('file');
+      break;
+    case 'Socket':
+      if (!existsSync(p) || !statSync(p).isSocket()) fail('socket');
+      break;
+    case 'CharDevice':
+      if (!existsSync(p) || !statSync(p).isCharacterDevice()) fail('character device');
+      break;
+    case 'BlockDevice':
+      if (!existsSync(p) || !statSync(p).isBlockDevice()) fail('block device');
+      break;
+    default:
+      break;
+  }
+  return p;
+}
+
+/**
+ * A persistentVolumeClaim volume that cannot be set up yet (the claim is missing or unbound, or
+ * its volume is missing): kubelet's volume manager reports these before any mount is tried, in
+ * these words.
+ */
+export class UnmountedVolumeError extends VolumeError {
+  constructor(volume: string, detail: string) {
+    super(volume, detail);
+    this.message =
+      `Unable to attach or mount volumes: unmounted volumes=[${volume}], unattached volumes=[], ` +
+      `failed to process volumes=[${volume}]: ${detail}`;
+  }
+}
+
+/** Names of the pod's volumes every mount of which is read-only (a claim mounted readOnly). */
+export function readOnlyVolumes(pod: Pod): Set<string> {
+  const out = new Set<string>();
+  for (const v of pod.spec?.volumes ?? []) if (v.persistentVolumeClaim?.readOnly === true) out.add(v.name);
+  return out;
+}
+
 export class VolumeManager {
   constructor(
     private readonly podsDir: string,
@@ -193,42 +251,8 @@ export class VolumeManager {
       }
       return dir;
     }
-    if (v.hostPath) {
-      const p = v.hostPath.path;
-      const type = v.hostPath.type ?? '';
-      const fail = (what: string): never => {
-        throw new VolumeError(v.name, `hostPath type check failed: ${p} is not a ${what}`);
-      };
-      switch (type) {
-        case 'DirectoryOrCreate':
-          mkdirSync(p, { recursive: true, mode: 0o755 });
-          break;
-        case 'FileOrCreate':
-          if (!existsSync(p)) {
-            mkdirSync(dirname(p), { recursive: true });
-            writeFileSync(p, '', { mode: 0o644 });
-          }
-          break;
-        case 'Directory':
-          if (!existsSync(p) || !statSync(p).isDirectory()) fail('directory');
-          break;
-        case 'File':
-          if (!existsSync(p) || !statSync(p).isFile()) fail('file');
-          break;
-        case 'Socket':
-          if (!existsSync(p) || !statSync(p).isSocket()) fail('socket');
-          break;
-        case 'CharDevice':
-          if (!existsSync(p) || !statSync(p).isCharacterDevice()) fail('character device');
-          break;
-        case 'BlockDevice':
-          if (!existsSync(p) || !statSync(p).isBlockDevice()) fail('block device');
-          break;
-        default:
-          break;
-      }
-      return p;
-    }
+    if (v.hostPath) return checkHostPath(v.name, v.hostPath.path, v.hostPath.type ?? '');
+    if (v.persistentVolumeClaim) return this.claimPath(ns, v.name, v.persistentVolumeClaim.claimName);
     if (v.configMap) {
       const dir = this.volumeDir(uid, 'configmap', v.name);
       const name = v.configMap.name ?? '';
@@ -329,6 +353,48 @@ export class VolumeManager {
     }
     log.debug('volume kind not handled by the node agent', { pod: pod.metadata.name, volume: v.name });
     return undefined;
+  }
+
+  /**
+   * A claim's volume on this node: the claim must be Bound and its volume a hostPath or local
+   * volume (bind-mounted into the containers; readOnly claims are mounted read-only, see
+   * readOnlyVolumes). Other volume types need plugins this node does not have.
+   */
+  private async claimPath(ns: string, volume: string, claimName: string): Promise<string> {
+    const source = this.source;
+    if (!source.persistentVolumeClaim || !source.persistentVolume)
+      throw new VolumeError(volume, 'this node cannot read PersistentVolumeClaims');
+    const pvc = await source.persistentVolumeClaim(ns, claimName);
+    if (!pvc)
+      throw new UnmountedVolumeError(
+        volume,
+        `error processing PVC ${ns}/${claimName}: failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found`,
+      );
+    const pvName = pvc.spec?.volumeName ?? '';
+    if (pvc.status?.phase !== 'Bound' || pvName === '')
+      throw new UnmountedVolumeError(volume, `error processing PVC ${ns}/${claimName}: PVC is not bound`);
+    const pv = await source.persistentVolume(pvName);
+    if (!pv)
+      throw new UnmountedVolumeError(
+        volume,
+        `error processing PVC ${ns}/${claimName}: failed to fetch PV ${pvName} from API server: persistentvolumes "${pvName}" not found`,
+      );
+    const ref = pv.spec?.claimRef;
+    if (ref?.uid !== pvc.metadata?.uid)
+      throw new UnmountedVolumeError(
+        volume,
+        `error processing PVC ${ns}/${claimName}: PV ${pvName} is not bound to this claim`,
+      );
+    if (pv.spec?.hostPath) return checkHostPath(volume, pv.spec.hostPath.path, pv.spec.hostPath.type ?? '');
+    if (pv.spec?.local) {
+      const p = pv.spec.local.path;
+      if (!existsSync(p)) throw new VolumeError(volume, `path "${p}" does not exist`);
+      return p;
+    }
+    throw new VolumeError(
+      volume,
+      `PersistentVolume "${pvName}" is of a type this node cannot mount (it mounts hostPath and local volumes)`,
+    );
   }
 
   private addDownward(

@@ -19,6 +19,13 @@ import { DEFAULT_EVICTION_HARD, parseEvictionHard, type Signal } from './evictio
 import { fakeRuntimeUsage } from './eviction/usage.js';
 import { apiClaimCheck } from './fake/claims.js';
 import { fakeNodeIp, fakePodCidr } from './fake/ipam.js';
+import {
+  ImageGCManager,
+  statfsCapacity,
+  type FsCapacity,
+  type ImageGCPolicy,
+  type ImageRuntime,
+} from './images/gc.js';
 import { FakeRuntime, type FakeRuntimeOptions } from './fake/runtime.js';
 import { NodeManager, type HeartbeatOptions } from './node-manager.js';
 import {
@@ -59,6 +66,17 @@ export interface AgentEvictionOptions {
   pressureTransitionMs?: number;
 }
 
+/** Image garbage collection of one node (a CRI runtime). */
+export interface AgentImageGCOptions {
+  runtime: ImageRuntime;
+  /** Thresholds and minimum age (default upstream's 85 %, 80 %, 2 min). */
+  policy?: Partial<ImageGCPolicy>;
+  /** Collection period (default 5 min). */
+  periodMs?: number;
+  /** The image file system's size (default statfs of the CRI's image mount point). */
+  fsCapacity?: (mountpoint: string | undefined) => Promise<FsCapacity>;
+}
+
 export interface AgentOptions {
   client: RestClient;
   /** One node: this name (default: the host name). */
@@ -95,6 +113,8 @@ export interface AgentOptions {
    * off for the simulated one (its pods use nothing of the host) unless given; false: off.
    */
   eviction?: AgentEvictionOptions | false;
+  /** Image garbage collection (one node). */
+  imageGC?: AgentImageGCOptions;
 }
 
 export interface AgentStats {
@@ -323,6 +343,18 @@ export function createAgent(opts: AgentOptions): Agent {
       ? undefined
       : (opts.eviction ?? (runtime.type === 'fake' ? undefined : {}));
   const nodeName0 = configs[0]!.name;
+  const imageGC =
+    opts.imageGC && single
+      ? new ImageGCManager({
+          runtime: opts.imageGC.runtime,
+          policy: opts.imageGC.policy,
+          periodMs: opts.imageGC.periodMs,
+          fsCapacity: opts.imageGC.fsCapacity ?? statfsCapacity(opts.dataDir ?? '/'),
+          recorder: events?.newRecorder({ component: 'kubelet', host: nodeName0 }),
+          // As upstream's nodeRef: the node's name stands in for its UID.
+          nodeRef: () => ({ kind: 'Node', name: nodeName0, uid: nodeName0 }),
+        })
+      : undefined;
   const evictionManager: EvictionManager | undefined = evictionOpts
     ? new EvictionManager({
         thresholds: parseEvictionHard(evictionOpts.hard ?? DEFAULT_EVICTION_HARD),
@@ -347,7 +379,13 @@ export function createAgent(opts: AgentOptions): Agent {
             ? fakeRuntimeUsage(runtime, nodeName0)
             : () => Promise.resolve(new Map<string, PodUsage>())),
         evictPod: (pod, message): boolean => workers.evict(pod.metadata.uid ?? '', message),
-        reclaim: evictionOpts.reclaim,
+        reclaim:
+          evictionOpts.reclaim ??
+          (imageGC
+            ? async () => {
+                await imageGC.deleteUnusedImages();
+              }
+            : undefined),
         onPressureChange: () => {
           const m = nodes.get(nodeName0);
           if (m)
@@ -385,6 +423,7 @@ export function createAgent(opts: AgentOptions): Agent {
       workers.start();
       mirrors?.trigger();
       evictionManager?.start();
+      imageGC?.start();
       log.info('node agent running', { nodes: configs.length, pods: uidToKey.size });
     },
     async stop() {
@@ -394,6 +433,7 @@ export function createAgent(opts: AgentOptions): Agent {
       staticSource?.stop();
       await mirrors?.stop();
       await evictionManager?.stop();
+      await imageGC?.stop();
       prober?.stop();
       await workers.stop();
       await statusManager.stop();

@@ -9,6 +9,7 @@ import { DEFAULT_SERVICE_CIDR } from '../api/cluster-network.js';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAgent, type AgentOptions, type FakeAgentOptions } from '../agent/agent.js';
+import { KUBELET_ARGS_USAGE, parseKubeletArgs } from './kubelet-args.js';
 import { BootstrapError, obtainNodeCredentials } from '../agent/bootstrap.js';
 import { loadKubeconfig, type ConnectionConfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
@@ -52,6 +53,7 @@ const FLAGS: FlagSpec = {
   'private-registry': { type: 'string' },
   'disable-default-registry-endpoint': { type: 'boolean' },
   'pod-manifest-path': { type: 'string' },
+  'kubelet-arg': { type: 'string', multiple: true },
 };
 
 const USAGE = [
@@ -77,6 +79,7 @@ const USAGE = [
   '  --private-registry FILE containerd: registry mirrors, k3s format (default <data-dir>/registries.yaml)',
   '  --disable-default-registry-endpoint   containerd: pull only through mirrors',
   '  --pod-manifest-path DIR static pod manifests (default <data-dir>/agent/pod-manifests)',
+  KUBELET_ARGS_USAGE,
   '  --fake-start-delay-ms   simulated pods: time to Running (default 1000)',
   '  --fake-run-duration-ms  simulated pods with restartPolicy Never/OnFailure: time to exit (default 5000)',
   '  --fake-exit-code        ... and their exit code (default 0)',
@@ -163,8 +166,11 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
   const token = optionalStringFlag(flags, 'token');
   const kubeconfig = optionalStringFlag(flags, 'kubeconfig');
   const caFile = optionalStringFlag(flags, 'ca-file');
+  const tuning = parseKubeletArgs('agent', (flags.values['kubelet-arg'] as string[] | undefined) ?? []);
   const staticPodPath =
-    optionalStringFlag(flags, 'pod-manifest-path') ?? join(dataDir, 'agent', 'pod-manifests');
+    optionalStringFlag(flags, 'pod-manifest-path') ??
+    tuning.staticPodPath ??
+    join(dataDir, 'agent', 'pod-manifests');
 
   let conn: ConnectionConfig;
   if (kubeconfig !== undefined) {
@@ -218,6 +224,7 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
       registriesFile: existsSync(registries) ? registries : undefined,
       disableDefaultRegistryEndpoint: flags.values['disable-default-registry-endpoint'] === true,
       staticPodPath,
+      tuning,
     });
     log.info('shutting down', { reason: String(await stop()) });
     await node.stop();
@@ -238,6 +245,7 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
   } else {
     opts.nodeName = nodeName;
     opts.staticPodPath = staticPodPath;
+    if (tuning.evictionHard !== undefined) opts.eviction = { hard: tuning.evictionHard };
   }
   const agent = createAgent(opts);
   const stopped = stop();

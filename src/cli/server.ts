@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane, DEFAULT_SERVICE_CIDR } from '../server/control-plane.js';
 import { startLocalNode, type LocalNode } from '../server/local-node.js';
+import { KUBELET_ARGS_USAGE, parseKubeletArgs } from './kubelet-args.js';
 import { CidrSet, DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../controllers/nodeipam/index.js';
 import { createLogger } from '../util/log.js';
 import {
@@ -38,6 +39,7 @@ const FLAGS: FlagSpec = {
   'node-port': { type: 'string' },
   'private-registry': { type: 'string' },
   'disable-default-registry-endpoint': { type: 'boolean' },
+  'kubelet-arg': { type: 'string', multiple: true },
 };
 
 const USAGE = `k8ts server [flags]
@@ -58,7 +60,8 @@ const USAGE = `k8ts server [flags]
   --container-runtime-endpoint SOCK   use this CRI socket instead of starting containerd
   --private-registry FILE registry mirrors and configs, k3s registries.yaml format
                           (default <data-dir>/registries.yaml when it exists)
-  --disable-default-registry-endpoint  pull only through mirrors, never from Docker Hub itself`;
+  --disable-default-registry-endpoint  pull only through mirrors, never from Docker Hub itself
+${KUBELET_ARGS_USAGE}`;
 
 export function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
@@ -66,6 +69,7 @@ export function expandHome(path: string): string {
 
 async function runServer(argv: string[]): Promise<number> {
   const flags = parseFlags('server', argv, FLAGS);
+  const tuning = parseKubeletArgs('server', (flags.values['kubelet-arg'] as string[] | undefined) ?? []);
   const dataDir = resolve(expandHome(stringFlag(flags, 'data-dir', '~/.k8ts')));
   const bindAddress = stringFlag(flags, 'bind-address', '0.0.0.0');
   if (!/^[0-9.]+$|:/.test(bindAddress))
@@ -109,6 +113,7 @@ async function runServer(argv: string[]): Promise<number> {
         registriesFile: existsSync(registries) ? registries : undefined,
         nodePort: portFlag(flags, 'node-port', 10250, true),
         disableDefaultRegistryEndpoint: boolFlag(flags, 'disable-default-registry-endpoint'),
+        tuning,
       });
     } catch (err) {
       await controlPlane.stop();

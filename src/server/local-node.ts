@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { isPlainObject } from '../api/meta.js';
 import { createAgent } from '../agent/agent.js';
+import { criPodUsage } from '../agent/eviction/usage.js';
+import type { NodeTuning } from '../agent/tuning.js';
 import type { PodObjectSource } from '../agent/kuberuntime/env.js';
 import { startNodeRuntime, type NodeRuntime } from '../agent/kuberuntime/setup.js';
 import { CriStreamingBackend, startNodeServer, type NodeServer } from '../agent/server/index.js';
@@ -52,6 +54,8 @@ export interface LocalNodeOptions {
   readonly nodePort?: number;
   /** Pull only through the configured mirrors, never from a registry's own host. */
   readonly disableDefaultRegistryEndpoint?: boolean;
+  /** Kubelet settings (--kubelet-arg) for a containerd node. */
+  readonly tuning?: NodeTuning;
 }
 
 export interface LocalNode {
@@ -125,6 +129,8 @@ export interface ContainerdNodeOptions {
   readonly disableDefaultRegistryEndpoint?: boolean;
   /** Static pod manifests (default <dataDir>/agent/pod-manifests, as k3s). */
   readonly staticPodPath?: string;
+  /** Kubelet settings (--kubelet-arg): static pod path, eviction thresholds, image GC. */
+  readonly tuning?: NodeTuning;
   /**
    * The node's own API (logs, exec, attach, port-forward), served with a certificate the cluster CA
    * signed: given (the server's own node), or requested through a kubelet-serving CSR once the node
@@ -220,7 +226,14 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
       controlPlane: opts.controlPlane,
       dataDir: join(opts.dataDir, 'agent'),
       daemonPort,
-      staticPodPath: opts.staticPodPath ?? join(opts.dataDir, 'agent', 'pod-manifests'),
+      staticPodPath:
+        opts.tuning?.staticPodPath ?? opts.staticPodPath ?? join(opts.dataDir, 'agent', 'pod-manifests'),
+      eviction: { hard: opts.tuning?.evictionHard, podUsage: criPodUsage(runtime.containerRuntime.client) },
+      imageGC: {
+        runtime: runtime.containerRuntime.client,
+        policy: opts.tuning?.imageGC,
+        periodMs: opts.tuning?.imageGC?.periodMs,
+      },
     });
     await agent.start();
     stops.push(() => agent.stop());
@@ -327,6 +340,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
         containerRuntimeEndpoint: opts.containerRuntimeEndpoint,
         registriesFile: opts.registriesFile,
         disableDefaultRegistryEndpoint: opts.disableDefaultRegistryEndpoint,
+        tuning: opts.tuning,
         nodeServer: {
           tls: { cert: serving.certPem, key: serving.keyPem, ca: opts.ca.certPem },
           port: opts.nodePort ?? 10250,

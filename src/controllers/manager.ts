@@ -27,6 +27,7 @@ import { bootstrapSignerController } from './bootstrap-signer/index.js';
 import { persistentVolumeBinderController } from './persistentvolume/index.js';
 import { horizontalPodAutoscalerControllerDescriptor } from './podautoscaler/index.js';
 import { disruptionControllerDescriptor } from './disruption/index.js';
+import { resourceQuotaControllerDescriptor } from './resourcequota/index.js';
 import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
 import { controlPlaneTaintController } from './control-plane-taint/index.js';
 import type { ControllerContext, ControllerDescriptor, StopController } from './types.js';
@@ -65,6 +66,7 @@ registerController(bootstrapSignerController());
 registerController(persistentVolumeBinderController);
 registerController(horizontalPodAutoscalerControllerDescriptor());
 registerController(disruptionControllerDescriptor());
+registerController(resourceQuotaControllerDescriptor());
 registerController(nodeIpamControllerDescriptor());
 registerController(controlPlaneTaintController);
 

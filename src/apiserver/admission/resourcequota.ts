@@ -1,10 +1,11 @@
 // The ResourceQuota admission plugin. Creates (and updates that grow usage) are charged to every
 // matching quota of the namespace: refused with upstream's "exceeded quota" message when a hard
 // limit would be passed, otherwise the quota's status.used is raised before the object is stored
-// (optimistically, retrying when the quota changed meanwhile). Without a quota controller here,
-// the plugin also keeps status current itself: a new or changed quota gets status.hard and a
-// freshly counted status.used, and a namespace's quotas are recounted after anything they track is
-// removed or a pod finishes.
+// (optimistically, retrying when the quota changed meanwhile). The resourcequota controller
+// recounts status.used with the same evaluators (src/api/quota-usage.ts) after deletions and on its
+// resync; the plugin also keeps status current itself, so quota is freed even where no controller
+// manager runs: a new or changed quota gets status.hard and a freshly counted status.used, and a
+// namespace's quotas are recounted after anything they track is removed or a pod finishes.
 import { forbidden, internalError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
 import { rec, str } from '../../api/kinds/util.js';
@@ -239,7 +240,7 @@ export function resourceQuotaPlugin(access: ObjectAccess): ResourceQuotaPlugin {
       const desc = req.resource;
       if (!desc.namespaced || req.namespace === '' || desc.conversion) return;
       if (isQuota(desc) && req.subresource === '' && req.object && req.operation !== 'DELETE') {
-        // No quota controller: the plugin fills in what it would have written.
+        // Filled in at once, so the quota is usable before the controller's first sync.
         req.object.status = await statusFor(req.object, req.namespace);
         return;
       }

@@ -182,4 +182,27 @@ describe('kubectl top on simulated nodes', { timeout: 120_000 }, () => {
     assert.notEqual(nodes.code, 0, 'nodes are cluster-scoped: a namespaced binding does not reach them');
     assert.match(nodes.stderr, /forbidden/);
   });
+
+  // Runs last: it changes busy's figures.
+  test('annotating a running simulated pod changes its usage (simulated load for autoscaling)', async () => {
+    await server.kubectlOk([
+      'annotate',
+      '-n',
+      'other',
+      'pod',
+      'busy',
+      'fake.k8ts.io/cpu-usage=250m',
+      '--overwrite',
+    ]);
+    const table = await eventually(
+      'busy at 250m',
+      async () => {
+        const r = await server.kubectl(['top', 'pod', '-n', 'other', 'busy']);
+        const t = r.code === 0 ? rows(r.stdout) : [];
+        return t[1]?.[1] === '250m' ? t : undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 1000 },
+    );
+    assert.deepEqual(table[1], ['busy', '250m', '128Mi']);
+  });
 });

@@ -41,10 +41,11 @@ function setup(usageFraction?: number) {
 describe('simulated usage', () => {
   test('a running container uses half its requests by default; its CPU counter grows at that rate', async () => {
     const { runtime, backend, advance } = setup();
-    runtime.syncPodNow(pod('u1', { requests: { cpu: '200m', memory: '64Mi' } }), node);
+    const p1 = pod('u1', { requests: { cpu: '200m', memory: '64Mi' } });
+    runtime.syncPodNow(p1, node);
     assert.deepEqual(runtime.usage('n0'), [], 'nothing runs before the start delay');
     advance(1000);
-    runtime.syncPodNow(pod('u1'), node);
+    runtime.syncPodNow(p1, node);
     advance(10_000);
     const [p] = runtime.usage('n0');
     assert.equal(p?.containers[0]?.usageCoreNanoSeconds, 1e9, '100m for 10 s');
@@ -59,14 +60,14 @@ describe('simulated usage', () => {
 
   test('annotations set usage; the fraction is configurable; no requests means a small floor', () => {
     const { runtime, advance } = setup(1);
-    runtime.syncPodNow(
+    const pods = [
       pod('fixed', undefined, { [ANNOTATION_CPU_USAGE]: '750m', [ANNOTATION_MEMORY_USAGE]: '1Gi' }),
-      node,
-    );
-    runtime.syncPodNow(pod('full', { requests: { cpu: '1', memory: '100Mi' } }), node);
-    runtime.syncPodNow(pod('bare'), node);
+      pod('full', { requests: { cpu: '1', memory: '100Mi' } }),
+      pod('bare'),
+    ];
+    for (const p of pods) runtime.syncPodNow(p, node);
     advance(1000);
-    for (const uid of ['fixed', 'full', 'bare']) runtime.syncPodNow(pod(uid), node);
+    for (const p of pods) runtime.syncPodNow(p, node);
     advance(2000);
     const byName = new Map(runtime.usage().map((p) => [p.name, p.containers[0]]));
     assert.equal(byName.get('p-fixed')?.nanoCores, 750_000_000);
@@ -75,6 +76,26 @@ describe('simulated usage', () => {
     assert.equal(byName.get('p-full')?.workingSetBytes, 100 * 1024 * 1024);
     assert.equal(byName.get('p-bare')?.nanoCores, 1_000_000);
     assert.equal(byName.get('p-bare')?.workingSetBytes, 4 * 1024 * 1024);
+  });
+
+  test('annotating a running pod changes its usage; its CPU counter keeps growing', () => {
+    const { runtime, advance } = setup();
+    const p = pod('u1', undefined, { [ANNOTATION_CPU_USAGE]: '100m' });
+    runtime.syncPodNow(p, node);
+    advance(1000);
+    runtime.syncPodNow(p, node);
+    advance(10_000);
+    assert.equal(runtime.usage()[0]?.containers[0]?.usageCoreNanoSeconds, 1e9);
+    // Load rises (kubectl annotate --overwrite): the agent syncs the updated pod.
+    runtime.syncPodNow(
+      pod('u1', undefined, { [ANNOTATION_CPU_USAGE]: '900m', [ANNOTATION_MEMORY_USAGE]: '1Mi' }),
+      node,
+    );
+    advance(10_000);
+    const c = runtime.usage()[0]?.containers[0];
+    assert.equal(c?.usageCoreNanoSeconds, 1e9 + 9e9);
+    assert.equal(c?.nanoCores, 900_000_000);
+    assert.equal(c?.workingSetBytes, 1024 * 1024);
   });
 
   test("the node's CPU counter never goes back when a pod ends", async () => {

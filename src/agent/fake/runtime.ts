@@ -10,13 +10,9 @@
 // state from the pod's status after a restart (adoption): a pod that runs keeps its start times,
 // container IDs, restart counts and address.
 //
-// Running containers also use resources, synthetically but deterministically (for `kubectl top`
-// and autoscaling on simulated nodes): by default usageFraction of what the container requests
-// (else of its limits, else a small floor); the annotations fake.k8ts.io/cpu-usage and
-// fake.k8ts.io/memory-usage (quantities, per container) set it for a pod.
+// Running containers also use resources, synthetically but deterministically (usage.ts).
 import { createHash } from 'node:crypto';
 import type { Container, ContainerStatus, Pod } from '../../api/generated/types.js';
-import { tryParseQuantity } from '../../api/quantity.js';
 import type {
   ContainerTermination,
   NodeRuntimeContext,
@@ -30,16 +26,12 @@ import type {
 import { parseTime } from '../support.js';
 import { claimVolumes, type ClaimCheck } from './claims.js';
 import { NodeIpam } from './ipam.js';
+import { SimulatedUsage } from './usage.js';
 
 export const FAKE_RUNTIME_VERSION = 'fake://k8ts';
 export const ANNOTATION_RUN_DURATION = 'fake.k8ts.io/run-duration-seconds';
 export const ANNOTATION_EXIT_CODE = 'fake.k8ts.io/exit-code';
-export const ANNOTATION_CPU_USAGE = 'fake.k8ts.io/cpu-usage';
-export const ANNOTATION_MEMORY_USAGE = 'fake.k8ts.io/memory-usage';
-
-/** What a container that requests nothing uses: 1m CPU and 4 MiB. */
-const FLOOR_NANO_CORES = 1_000_000;
-const FLOOR_MEMORY_BYTES = 4 * 1024 * 1024;
+export { ANNOTATION_CPU_USAGE, ANNOTATION_MEMORY_USAGE } from './usage.js';
 
 export interface FakeRuntimeOptions {
   /** From first sight of a pod to its containers running (default 1000 ms). */
@@ -93,9 +85,6 @@ interface FakeContainer {
   termination?: ContainerTermination;
   lastTermination?: ContainerTermination;
   restartAt?: number;
-  /** Simulated usage while running. */
-  nanoCores: number;
-  memoryBytes: number;
 }
 
 /** One running container's simulated usage, in the terms of kubelet's stats summary. */
@@ -178,7 +167,7 @@ export class FakeRuntime implements PodRuntime {
   private readonly exitCode: number;
   private readonly stopDelayMs: number;
   private readonly claimCheck: ClaimCheck | undefined;
-  private readonly usageFraction: number;
+  private readonly simulated: SimulatedUsage;
 
   constructor(opts: FakeRuntimeOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -187,9 +176,7 @@ export class FakeRuntime implements PodRuntime {
     this.exitCode = opts.exitCode ?? 0;
     this.stopDelayMs = opts.stopDelayMs ?? 0;
     this.claimCheck = opts.claimCheck;
-    this.usageFraction = opts.usageFraction ?? 0.5;
-    if (!Number.isFinite(this.usageFraction) || this.usageFraction < 0)
-      throw new Error(`usageFraction must be a non-negative number, got ${this.usageFraction}`);
+    this.simulated = new SimulatedUsage(opts.usageFraction);
   }
 
   /** The simulated usage of the running containers of the pods on one node (all nodes: undefined). */
@@ -204,9 +191,7 @@ export class FakeRuntime implements PodRuntime {
         containers.push({
           name: c.name,
           startedAt: c.startedAt,
-          usageCoreNanoSeconds: Math.round((c.nanoCores * (now - c.startedAt)) / 1000),
-          nanoCores: c.nanoCores,
-          workingSetBytes: c.memoryBytes,
+          ...this.simulated.sample(p.uid, c.name, c.startedAt, now),
         });
       }
       if (containers.length === 0) continue;
@@ -244,6 +229,7 @@ export class FakeRuntime implements PodRuntime {
   syncPodNow(pod: Pod, node: NodeRuntimeContext): PodSyncResult {
     const now = this.now();
     const state = this.stateFor(pod, node, now);
+    this.simulated.observe(pod, now);
     if (state.stopped) return { status: this.report(state, now) };
     if (now < state.runningAt)
       return { status: this.report(state, now), requeueAfterMs: state.runningAt - now };
@@ -365,6 +351,7 @@ export class FakeRuntime implements PodRuntime {
       this.stop(state);
       this.pods.delete(uid);
     }
+    this.simulated.forget(uid);
     return Promise.resolve();
   }
 
@@ -413,48 +400,23 @@ export class FakeRuntime implements PodRuntime {
     return `fake://${sha256(`${uid}/${c.name}/${c.restartCount}`)}`;
   }
 
-  private newContainer(
-    spec: Container,
-    sidecar: boolean,
-    annotations: Record<string, string>,
-  ): FakeContainer {
+  private newContainer(spec: Container, sidecar: boolean): FakeContainer {
     const image = normalizeImage(spec.image ?? '');
-    const simulated = (resource: 'cpu' | 'memory', annotation: string, floor: number, unitNanos: bigint) => {
-      const fixed = tryParseQuantity(annotations[annotation]);
-      if (fixed && fixed.nanos >= 0n) return Number(fixed.nanos / unitNanos);
-      const declared =
-        tryParseQuantity(spec.resources?.requests?.[resource]) ??
-        tryParseQuantity(spec.resources?.limits?.[resource]);
-      if (!declared || declared.nanos <= 0n) return floor;
-      return Math.round((Number(declared.nanos) / Number(unitNanos)) * this.usageFraction);
-    };
-    return {
-      name: spec.name,
-      image,
-      imageID: imageIdOf(spec.image ?? ''),
-      sidecar,
-      restartCount: 0,
-      // CPU in nano-cores (a quantity's nanos are nano-cores already); memory in bytes.
-      nanoCores: simulated('cpu', ANNOTATION_CPU_USAGE, FLOOR_NANO_CORES, 1n),
-      memoryBytes: simulated('memory', ANNOTATION_MEMORY_USAGE, FLOOR_MEMORY_BYTES, 1_000_000_000n),
-    };
+    return { name: spec.name, image, imageID: imageIdOf(spec.image ?? ''), sidecar, restartCount: 0 };
   }
 
   private stateFor(pod: Pod, node: NodeRuntimeContext, now: number): FakePod {
     const uid = pod.metadata.uid ?? '';
     const existing = this.pods.get(uid);
     if (existing) return existing;
-    const annotations = pod.metadata.annotations ?? {};
     const state: FakePod = {
       uid,
       namespace: pod.metadata.namespace ?? '',
       name: pod.metadata.name ?? '',
       nodeName: node.nodeName,
       runningAt: now + this.startDelayMs,
-      init: (pod.spec?.initContainers ?? []).map((c) =>
-        this.newContainer(c, c.restartPolicy === 'Always', annotations),
-      ),
-      containers: (pod.spec?.containers ?? []).map((c) => this.newContainer(c, false, annotations)),
+      init: (pod.spec?.initContainers ?? []).map((c) => this.newContainer(c, c.restartPolicy === 'Always')),
+      containers: (pod.spec?.containers ?? []).map((c) => this.newContainer(c, false)),
       killed: false,
       stopped: false,
     };

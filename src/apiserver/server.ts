@@ -223,6 +223,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       responseVersion: 'v1',
     });
   }
+  for (const v of opts.virtualResources ?? [])
+    for (const [name, schema] of Object.entries(v.definitions ?? {})) opts.schemas.set(name, schema);
   const openapi = new OpenApiCache(registry, opts.schemas, KUBERNETES_VERSION.gitVersion);
   const watchCache = new WatchCache(opts.store);
   const serviceCidr = opts.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR;

@@ -156,6 +156,12 @@ describe('kubectl top on simulated nodes', { timeout: 120_000 }, () => {
     );
   });
 
+  test('kubectl explain describes the kinds', async () => {
+    const out = await server.kubectlOk(['explain', 'podmetrics.containers']);
+    assert.match(out, /KIND:\s+PodMetrics/);
+    assert.match(out, /usage\s+<map\[string\]string> -required-/);
+  });
+
   test("upstream's errors: a pod without metrics, a pod that does not exist", async () => {
     await top(['pods']);
     const pending = await server.kubectl(['top', 'pod', 'pending']);

@@ -14,6 +14,7 @@ import { methodNotAllowed, type Reply, type RestRequest } from '../rest.js';
 import { buildTable, negotiateOutput, type IncludeObject } from '../table.js';
 import type { VirtualResource } from '../virtual-resource.js';
 import type { MetricsCollector } from './collector.js';
+import { METRICS_DEFINITIONS } from './schemas.js';
 import { formatDuration, type Usage } from './storage.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -208,6 +209,7 @@ export function metricsApiResources(source: MetricsSource, collector: MetricsCol
 
   const nodes: VirtualResource = {
     description: NODE_METRICS_RESOURCE,
+    definitions: METRICS_DEFINITIONS,
     async handle(r) {
       const desc = NODE_METRICS_RESOURCE;
       if (r.info.subresource) throw methodNotAllowed();
@@ -239,6 +241,7 @@ export function metricsApiResources(source: MetricsSource, collector: MetricsCol
 
   const pods: VirtualResource = {
     description: POD_METRICS_RESOURCE,
+    definitions: METRICS_DEFINITIONS,
     async handle(r) {
       const desc = POD_METRICS_RESOURCE;
       if (r.info.subresource) throw methodNotAllowed();

@@ -96,6 +96,8 @@ export interface AgentOptions {
   dataDir?: string;
   /** The port of the node's own API server, published in status.daemonEndpoints. */
   daemonPort?: number;
+  /** Why the node is not ready (its runtime's network not configured yet, as the kubelet reports). */
+  runtimeErrors?: () => string[];
   fake?: FakeAgentOptions;
   heartbeat?: HeartbeatOptions;
   /** Requests in flight for node registration, leases and node status (default 64). */
@@ -194,6 +196,7 @@ export function createAgent(opts: AgentOptions): Agent {
     nodes: configs,
     heartbeat: opts.heartbeat,
     concurrency: opts.nodeConcurrency,
+    runtimeErrors: opts.runtimeErrors,
     pressure: simulated
       ? undefined
       : (): NodePressure => evictionManager?.pressure() ?? hostPressure(opts.dataDir ?? '/'),

@@ -226,6 +226,8 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
       controlPlane: opts.controlPlane,
       dataDir: join(opts.dataDir, 'agent'),
       daemonPort,
+      // NotReady until the node has a pod network (no podCIDR yet), as the kubelet.
+      runtimeErrors: () => runtime.pods.networkErrors(),
       staticPodPath:
         opts.tuning?.staticPodPath ?? opts.staticPodPath ?? join(opts.dataDir, 'agent', 'pod-manifests'),
       eviction: { hard: opts.tuning?.evictionHard, podUsage: criPodUsage(runtime.containerRuntime.client) },

@@ -24,7 +24,11 @@ import { endpointsController, endpointSliceController } from './endpoints/index.
 import { csrApprovingController } from './certificates/index.js';
 import { nodeLifecycleControllerDescriptor } from './node-lifecycle/index.js';
 import { bootstrapSignerController } from './bootstrap-signer/index.js';
-import { persistentVolumeBinderController } from './persistentvolume/index.js';
+import {
+  persistentVolumeBinderController,
+  pvcProtectionController,
+  pvProtectionController,
+} from './persistentvolume/index.js';
 import { horizontalPodAutoscalerControllerDescriptor } from './podautoscaler/index.js';
 import { disruptionControllerDescriptor } from './disruption/index.js';
 import { resourceQuotaControllerDescriptor } from './resourcequota/index.js';
@@ -64,6 +68,8 @@ registerController(csrApprovingController);
 registerController(nodeLifecycleControllerDescriptor());
 registerController(bootstrapSignerController());
 registerController(persistentVolumeBinderController);
+registerController(pvcProtectionController);
+registerController(pvProtectionController);
 registerController(horizontalPodAutoscalerControllerDescriptor());
 registerController(disruptionControllerDescriptor());
 registerController(resourceQuotaControllerDescriptor());

@@ -172,8 +172,15 @@ describe('persistent volumes', () => {
       new RegExp(`data\\s+Bound\\s+${volumeName}\\s+64Mi\\s+RWO\\s+local-path`),
     );
 
+    // A claim deleted while a pod uses it waits (Terminating), its volume stays Bound.
+    await server.kubectlOk(['delete', 'pvc', 'data', '--wait=false']);
+    const terminating = await pvc('data');
+    assert.ok(terminating.metadata?.deletionTimestamp);
+    assert.deepEqual(terminating.metadata?.finalizers, ['kubernetes.io/pvc-protection']);
+    assert.match(await server.kubectlOk(['get', 'pvc', 'data']), /data\s+Terminating\s+/);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await pv(volumeName)).status?.phase, 'Bound');
     await server.kubectlOk(['delete', 'pod', 'writer', '--wait=true']);
-    await server.kubectlOk(['delete', 'pvc', 'data']);
     await eventually(
       'provisioned volume deleted',
       async () => ((await server.kubectl(['get', 'pv', volumeName])).code !== 0 ? true : undefined),

@@ -34,6 +34,8 @@ export function apiClaimCheck(client: RestClient): ClaimCheck {
       }
       if (!pvc)
         detail ||= `error processing PVC ${ns}/${claim}: failed to fetch PVC from API server: persistentvolumeclaims "${claim}" not found`;
+      else if (pvc.metadata?.deletionTimestamp)
+        detail ||= `error processing PVC ${ns}/${claim}: can't start pod because PVC is being deleted`;
       else if (pvc.status?.phase !== 'Bound' || !pvc.spec?.volumeName)
         detail ||= `error processing PVC ${ns}/${claim}: PVC is not bound`;
       else continue;

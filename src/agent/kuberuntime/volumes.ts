@@ -370,6 +370,11 @@ export class VolumeManager {
         volume,
         `error processing PVC ${ns}/${claimName}: failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found`,
       );
+    if (pvc.metadata?.deletionTimestamp)
+      throw new UnmountedVolumeError(
+        volume,
+        `error processing PVC ${ns}/${claimName}: can't start pod because PVC is being deleted`,
+      );
     const pvName = pvc.spec?.volumeName ?? '';
     if (pvc.status?.phase !== 'Bound' || pvName === '')
       throw new UnmountedVolumeError(volume, `error processing PVC ${ns}/${claimName}: PVC is not bound`);

@@ -1,12 +1,14 @@
 // The built-in admission chain, in upstream's order: NamespaceLifecycle, LimitRanger,
-// ServiceAccount, Priority, DefaultStorageClass, ResourceQuota. (DefaultTolerationSeconds is
-// applied by the Pod kind's create strategy, and the namespace existence checks by the REST handler.)
+// ServiceAccount, Priority, DefaultStorageClass, StorageObjectInUseProtection, ResourceQuota.
+// (DefaultTolerationSeconds is applied by the Pod kind's create strategy, and the namespace
+// existence checks by the REST handler.)
 import type { AdmissionPlugin } from '../admission.js';
 import { ObjectAccess, type AdmissionContext } from './access.js';
 import { limitRangerPlugin } from './limitranger.js';
 import { namespaceLifecyclePlugin } from './namespace-lifecycle.js';
 import { priorityPlugin } from './priority.js';
 import { defaultStorageClassPlugin } from './default-storage-class.js';
+import { storageObjectInUseProtectionPlugin } from './storage-object-in-use-protection.js';
 import { resourceQuotaPlugin } from './resourcequota.js';
 import { serviceAccountPlugin, type ServiceAccountPluginOptions } from './serviceaccount.js';
 
@@ -34,6 +36,7 @@ export function defaultAdmissionPlugins(
     serviceAccountPlugin(access, opts.serviceAccount),
     priorityPlugin(access),
     defaultStorageClassPlugin(access),
+    storageObjectInUseProtectionPlugin(),
     resourceQuotaPlugin(access),
     csrRequesterAdmission,
   ].filter((p) => !disabled.has(p.name));

@@ -11,6 +11,7 @@ import type { PV, PVC, SC } from './matching.js';
 export { PersistentVolumeBinder } from './binder.js';
 export * from './matching.js';
 export { localPathProvisionerController, type LocalPathOptions } from './local-path.js';
+export { pvcProtectionController, pvProtectionController } from './protection.js';
 
 /** Upstream's --concurrent-persistentvolume-binder-syncs is one worker per queue; two keep claims moving. */
 const DEFAULT_WORKERS = 2;

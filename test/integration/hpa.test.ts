@@ -44,6 +44,8 @@ let agent: Agent;
 
 /** Pod usage the test controls: every running pod of the namespace uses this much cpu. */
 let cpuPerPod = '0';
+/** Per-container overrides of cpuPerPod, by container name. */
+const cpuByContainer: Record<string, string> = {};
 let metricsUp = true;
 const metrics: ResourceMetricsSource = {
   async podMetrics(namespace, selector): Promise<PodMetricsSample[]> {
@@ -55,7 +57,10 @@ const metrics: ResourceMetricsSource = {
         name: p.metadata.name ?? '',
         timestampMs: Date.now(),
         windowMs: 0,
-        containers: (p.spec?.containers ?? []).map((c) => ({ name: c.name, usage: { cpu: cpuPerPod } })),
+        containers: (p.spec?.containers ?? []).map((c) => ({
+          name: c.name,
+          usage: { cpu: cpuByContainer[c.name] ?? cpuPerPod },
+        })),
       }));
   },
 };
@@ -288,5 +293,67 @@ describe('horizontal pod autoscaler against a real API server', { timeout: 120_0
         ? true
         : undefined;
     });
+  });
+
+  test('a ContainerResource metric scales on one container (the pod as a whole is on target)', async () => {
+    cpuByContainer.main = '200m';
+    cpuByContainer.proxy = '0';
+    await client.create<Deployment>(DEPLOYMENTS, NS, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'side', namespace: NS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'side' } },
+        template: {
+          metadata: { labels: { app: 'side' } },
+          spec: {
+            containers: [
+              { name: 'main', image: 'nginx:1.27', resources: { requests: { cpu: '100m' } } },
+              { name: 'proxy', image: 'envoy:1', resources: { requests: { cpu: '100m' } } },
+            ],
+          },
+        },
+      },
+    });
+    // main: 200m of 100m = 200% against 100% → 2; the pod: 200m of 200m = 100%, on target.
+    await client.create<HorizontalPodAutoscaler>(HORIZONTALPODAUTOSCALERS, NS, {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'side', namespace: NS },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'side' },
+        maxReplicas: 3,
+        metrics: [
+          {
+            type: 'ContainerResource',
+            containerResource: {
+              name: 'cpu',
+              container: 'main',
+              target: { type: 'Utilization', averageUtilization: 100 },
+            },
+          },
+        ],
+      },
+    });
+    await eventually('side scaled to 2', async () => {
+      const d = await client.get<Deployment>(DEPLOYMENTS, NS, 'side');
+      return d.spec?.replicas === 2 ? true : undefined;
+    });
+    const h = await eventually('ContainerResource status', async () => {
+      const cur = await hpaNow('side');
+      return cur.status?.currentMetrics?.[0]?.type === 'ContainerResource' ? cur : undefined;
+    });
+    assert.deepEqual(h.status?.currentMetrics?.[0]?.containerResource, {
+      name: 'cpu',
+      container: 'main',
+      current: { averageUtilization: 200, averageValue: '200m' },
+    });
+    assert.equal(
+      condition(h, 'ScalingActive')?.message,
+      'the HPA was able to successfully calculate a replica count from cpu container resource utilization (percentage of request)',
+    );
+    const table = await kubectl('get', 'hpa', 'side', '--no-headers');
+    assert.match(table.out, /^side\s+Deployment\/side\s+cpu: 200%\/100%\s+1\s+3\s+/);
   });
 });

@@ -9,6 +9,7 @@ import type {
   HorizontalPodAutoscalerCondition,
   MetricSpec,
   MetricStatus,
+  MetricValueStatus,
   Pod,
 } from '../../api/generated/types.js';
 import {
@@ -434,15 +435,21 @@ export class HorizontalPodAutoscalerController {
     selector: string,
     pods: Pod[],
   ): Promise<MetricProposal> {
-    if (spec.type !== 'Resource' || !spec.resource) {
+    const source =
+      spec.type === 'Resource' && spec.resource
+        ? { ...spec.resource, container: undefined }
+        : spec.type === 'ContainerResource' && spec.containerResource
+          ? spec.containerResource
+          : undefined;
+    if (!source) {
       // Only resource metrics have a source here (no custom or external metrics API yet).
       throw new MetricError(
         `unable to get metric for metric source type ${spec.type}: not supported`,
         `FailedGet${spec.type}Metric`,
       );
     }
-    const resource = spec.resource.name;
-    const target = spec.resource.target;
+    const reason = `FailedGet${spec.type}Metric`;
+    const { name: resource, target, container } = source;
     const currentReplicas = scale.spec?.replicas ?? 0;
     const what = target.averageValue !== undefined ? 'usage' : 'utilization';
     let samples;
@@ -456,16 +463,21 @@ export class HorizontalPodAutoscalerController {
           : `unable to fetch metrics from resource metrics API: ${errText(err)}`;
       throw new MetricError(
         `failed to get ${resource} ${what}: unable to get metrics for resource ${resource}: ${cause}`,
-        'FailedGetResourceMetric',
+        reason,
       );
     }
-    const usage = podUsage(samples, resource);
+    const usage = podUsage(samples, resource, container);
     const opts: CalculatorOptions = {
       now: this.clock.now(),
+      container,
       tolerance: this.o.tolerance,
       cpuInitializationPeriodMs: this.o.cpuInitializationPeriodMs,
       initialReadinessDelayMs: this.o.initialReadinessDelayMs,
     };
+    const status = (current: MetricValueStatus): MetricStatus =>
+      container === undefined
+        ? { type: 'Resource', resource: { name: resource, current } }
+        : { type: 'ContainerResource', containerResource: { name: resource, container, current } };
     try {
       if (target.averageValue !== undefined) {
         const q = tryParseQuantity(target.averageValue);
@@ -481,13 +493,7 @@ export class HorizontalPodAutoscalerController {
         return {
           replicas: p.replicas,
           metricName: `${resource} resource`,
-          status: {
-            type: 'Resource',
-            resource: {
-              name: resource,
-              current: { averageValue: formatQuantity(quantityFromMilli(p.averageMilli)) },
-            },
-          },
+          status: status({ averageValue: formatQuantity(quantityFromMilli(p.averageMilli)) }),
         };
       }
       if (target.averageUtilization === undefined)
@@ -504,20 +510,17 @@ export class HorizontalPodAutoscalerController {
       );
       return {
         replicas: p.replicas,
-        metricName: `${resource} resource utilization (percentage of request)`,
-        status: {
-          type: 'Resource',
-          resource: {
-            name: resource,
-            current: {
-              averageUtilization: p.utilization,
-              averageValue: formatQuantity(quantityFromMilli(p.rawAverageMilli)),
-            },
-          },
-        },
+        metricName:
+          container === undefined
+            ? `${resource} resource utilization (percentage of request)`
+            : `${resource} container resource utilization (percentage of request)`,
+        status: status({
+          averageUtilization: p.utilization,
+          averageValue: formatQuantity(quantityFromMilli(p.rawAverageMilli)),
+        }),
       };
     } catch (err) {
-      throw new MetricError(`failed to get ${resource} ${what}: ${errText(err)}`, 'FailedGetResourceMetric');
+      throw new MetricError(`failed to get ${resource} ${what}: ${errText(err)}`, reason);
     }
   }
 }

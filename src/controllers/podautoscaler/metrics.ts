@@ -27,16 +27,23 @@ export interface PodMetric {
 }
 
 /**
- * Sums each pod's usage of a resource. A pod with no containers, or with a container that does not
- * report the resource, is left out (it counts as missing metrics), as upstream does.
+ * Sums each pod's usage of a resource over its containers (or takes one named container's). A pod
+ * with no containers, or whose containers do not report the resource, is left out (it counts as
+ * missing metrics), as upstream does.
  */
-export function podUsage(samples: readonly PodMetricsSample[], resource: string): Map<string, PodMetric> {
+export function podUsage(
+  samples: readonly PodMetricsSample[],
+  resource: string,
+  container?: string,
+): Map<string, PodMetric> {
   const out = new Map<string, PodMetric>();
   for (const s of samples) {
-    if (s.containers.length === 0) continue;
+    const containers =
+      container === undefined ? s.containers : s.containers.filter((c) => c.name === container);
+    if (containers.length === 0) continue;
     let sum = 0;
     let missing = false;
-    for (const c of s.containers) {
+    for (const c of containers) {
       const q = tryParseQuantity(c.usage[resource]);
       if (!q) {
         missing = true;

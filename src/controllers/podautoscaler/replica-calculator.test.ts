@@ -149,6 +149,39 @@ describe('resource utilization replicas', () => {
   });
 });
 
+describe('container resource replicas', () => {
+  test('only the named container counts, for usage and for requests', () => {
+    const withSidecar = (name: string): Pod => {
+      const p = pod(name, { request: '500m' });
+      p.spec!.containers.push({ name: 'sidecar', image: 'i', resources: { requests: { cpu: '100m' } } });
+      return p;
+    };
+    const samples = parsePodMetricsList({
+      items: ['a', 'b'].map((name) => ({
+        metadata: { name },
+        timestamp: formatTime(NOW - 1000),
+        window: '0s',
+        containers: [
+          { name: 'c', usage: { cpu: '450m' } },
+          { name: 'sidecar', usage: { cpu: '10m' } },
+        ],
+      })),
+    });
+    const pods = [withSidecar('a'), withSidecar('b')];
+    // The app container alone: 90% of its request against 50% → ceil(1.8 × 2) = 4.
+    const app = resourceUtilizationReplicas(2, 50, 'cpu', pods, podUsage(samples, 'cpu', 'c'), {
+      ...opts,
+      container: 'c',
+    });
+    assert.deepEqual([app.replicas, app.utilization], [4, 90]);
+    // The whole pod: 460m of 600m = 76% → ceil(1.53 × 2) = 4 as well, but from another figure.
+    const whole = resourceUtilizationReplicas(2, 50, 'cpu', pods, podUsage(samples, 'cpu'), opts);
+    assert.equal(whole.utilization, 76);
+    // A container no pod has: every pod is missing its metric.
+    assert.equal(podUsage(samples, 'cpu', 'nope').size, 0);
+  });
+});
+
 describe('resource average value replicas', () => {
   test('memory per pod against an average value target', () => {
     const pods = [pod('a'), pod('b')];

@@ -17,6 +17,8 @@ export const DEFAULT_CPU_INITIALIZATION_PERIOD_MS = 5 * 60_000;
 export const DEFAULT_INITIAL_READINESS_DELAY_MS = 30_000;
 
 export interface CalculatorOptions {
+  /** Only this container's usage and request count (a ContainerResource metric). */
+  container?: string;
   tolerance?: number;
   cpuInitializationPeriodMs?: number;
   initialReadinessDelayMs?: number;
@@ -81,12 +83,13 @@ export function groupPods(
   return out;
 }
 
-/** Each pod's request of a resource, summed over its containers; throws if a container has none. */
-export function podRequests(pods: readonly Pod[], resource: string): Map<string, number> {
+/** Each pod's request of a resource, summed over its containers (or one); throws if a container has none. */
+export function podRequests(pods: readonly Pod[], resource: string, container?: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const pod of pods) {
     let sum = 0;
     for (const c of pod.spec?.containers ?? []) {
+      if (container !== undefined && c.name !== container) continue;
       const q = tryParseQuantity(c.resources?.requests?.[resource]);
       if (!q)
         throw new Error(
@@ -185,7 +188,7 @@ export function resourceUtilizationReplicas(
   const tolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
   const { groups, metrics } = common(pods, allMetrics, resource, opts);
   const active = pods.filter((p) => !groups.ignored.has(p.metadata.name ?? ''));
-  const requests = podRequests(active, resource);
+  const requests = podRequests(active, resource, opts.container);
   const first = utilizationRatio(metrics, requests, targetUtilization);
   const same = { utilization: first.utilization, rawAverageMilli: first.rawAverageMilli };
   const scaleUpWithUnready = groups.unready.size > 0 && first.ratio > 1;

@@ -35,9 +35,11 @@ function label(f: CallFrame): string {
 }
 
 function main(): void {
-  const [file, rowsArg] = process.argv.slice(2);
-  if (!file) throw new Error('usage: profile-top <file.cpuprofile> [rows]');
+  const [file, rowsArg, lastArg] = process.argv.slice(2);
+  if (!file) throw new Error('usage: profile-top <file.cpuprofile> [rows] [last-seconds]');
   const rows = Number(rowsArg ?? 30);
+  // Only the samples of the profile's last N seconds (the phase of a benchmark that ran last).
+  const lastUs = lastArg === undefined ? Infinity : Number(lastArg) * 1e6;
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (!isProfile(parsed)) throw new Error(`${file} is not a V8 CPU profile`);
   const byId = new Map(parsed.nodes.map((n) => [n.id, n]));
@@ -45,8 +47,12 @@ function main(): void {
   for (const n of parsed.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<number, number>();
   let totalUs = 0;
+  const spanUs = parsed.timeDeltas.reduce((a, b) => a + b, 0);
+  let atUs = 0;
   parsed.samples.forEach((id, i) => {
     const dt = parsed.timeDeltas[i] ?? 0;
+    atUs += dt;
+    if (spanUs - atUs > lastUs) return;
     selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
     totalUs += dt;
   });
@@ -63,6 +69,8 @@ function main(): void {
     }
     for (const k of onStack) total.set(k, (total.get(k) ?? 0) + us);
   }
+  // A reader that stops early (head) is not an error.
+  process.stdout.on('error', () => process.exit(0));
   const pct = (us: number): string => `${((us / totalUs) * 100).toFixed(1).padStart(5)}%`;
   const print = (title: string, m: Map<string, number>): void => {
     process.stdout.write(`\n== ${title} (of ${(totalUs / 1e6).toFixed(2)} s sampled)\n`);

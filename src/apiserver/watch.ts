@@ -24,6 +24,22 @@ const slowWatchersCounter = metrics.counter(
 );
 
 const MIN_REQUEST_TIMEOUT_S = 1800;
+
+/**
+ * The bytes of the last burst of lines a watcher flushed. Watchers of the same resource with the
+ * same output flush the very same line strings in the same turn of the event loop, so the first
+ * joins and encodes them and the others write the same buffer.
+ */
+let lastBurst: { lines: readonly string[]; bytes: Buffer } | undefined;
+
+function burstBytes(lines: readonly string[]): Buffer {
+  const last = lastBurst;
+  if (last && last.lines.length === lines.length && last.lines.every((l, i) => l === lines[i]))
+    return last.bytes;
+  const bytes = Buffer.from(lines.length === 1 ? lines[0]! : lines.join(''), 'utf8');
+  lastBurst = { lines, bytes };
+  return bytes;
+}
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
 type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -139,7 +155,7 @@ export async function serveWatch(deps: RestDeps, r: RestRequest, opts: ListOptio
   const flush = (): void => {
     flushScheduled = false;
     if (closed || pending.length === 0) return;
-    const chunk = pending.length === 1 ? pending[0]! : pending.join('');
+    const chunk = burstBytes(pending);
     watchEventsCounter.inc(resourceLabel, pending.length);
     pending = [];
     res.write(chunk);

@@ -1,0 +1,76 @@
+// A `k8ts server` whose own node runs containerd and pulls the test images through a docker.io
+// mirror (the local registry of registry.ts), for end-to-end tests of the node agent. restart()
+// starts the server again on the same data dir and port (after a crash the test caused).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually } from './eventually.js';
+import { freePort, startServer, type TestServer } from './k8ts-server.js';
+import { startRegistry, type TestRegistry } from './registry.js';
+
+export interface ContainerdNode {
+  readonly registry: TestRegistry;
+  readonly nodeName: string;
+  server: TestServer;
+  /** Starts the server again on the same data dir, port and node port (the old one must be gone). */
+  restart(): Promise<TestServer>;
+}
+
+export async function startContainerdNode(dataDir: string, nodeName: string): Promise<ContainerdNode> {
+  const registry = await startRegistry();
+  writeFileSync(
+    join(dataDir, 'registries.yaml'),
+    [
+      'mirrors:',
+      '  docker.io:',
+      `    endpoint: ["${registry.endpoint}"]`,
+      'configs:',
+      `  "${registry.host}":`,
+      '    tls:',
+      '      insecure_skip_verify: true',
+      '',
+    ].join('\n'),
+  );
+  const nodePort = await freePort();
+  const extraArgs = [
+    '--node-name',
+    nodeName,
+    '--node-port',
+    String(nodePort),
+    '--disable-default-registry-endpoint',
+  ];
+  const start = async (port?: number): Promise<TestServer> => {
+    const server = await startServer({ dataDir, agent: true, port, extraArgs, readyTimeoutMs: 60_000 });
+    await eventually(
+      `node ${nodeName} Ready`,
+      async () => {
+        const r = await server.kubectl([
+          'get',
+          'node',
+          nodeName,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        ]);
+        return r.stdout === 'True' ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    return server;
+  };
+  let first: TestServer;
+  try {
+    first = await start();
+  } catch (e) {
+    await registry.stop();
+    throw e;
+  }
+  const node: ContainerdNode = {
+    registry,
+    nodeName,
+    server: first,
+    async restart() {
+      node.server = await start(node.server.port);
+      return node.server;
+    },
+  };
+  return node;
+}

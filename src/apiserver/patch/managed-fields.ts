@@ -436,6 +436,21 @@ function withoutManagedFields(obj: KubeObject | JsonObject): JsonObject {
   return copy;
 }
 
+/**
+ * The object without metadata.managedFields: new top-level and metadata objects, everything else
+ * shared with `obj` (a deep copy of every written object, managedFields and all, was a visible
+ * share of the API server's CPU). For updates, whose typed comparison only reads.
+ */
+function shallowWithoutManagedFields(obj: KubeObject | JsonObject): JsonObject {
+  const copy = { ...obj } as JsonObject;
+  const meta = copy.metadata;
+  if (isPlainObject(meta)) {
+    const { managedFields: _dropped, ...rest } = meta;
+    copy.metadata = rest;
+  }
+  return copy;
+}
+
 function setManagedFields(obj: JsonObject, entries: ManagedFieldsEntry[]): void {
   if (!isPlainObject(obj.metadata)) obj.metadata = {};
   const meta = obj.metadata;
@@ -497,11 +512,12 @@ export interface UpdateManagedFieldsInput {
 /**
  * Records a create, update or patch in managedFields, as upstream's field manager does on every
  * write. managedFields sent with the object replace the stored ones (not for subresources); an
- * existing object without managedFields stays untracked until someone applies.
+ * existing object without managedFields stays untracked until someone applies. The result shares
+ * all but its top level and metadata with `updated`, which the caller hands over.
  */
 export function updateManagedFields(input: UpdateManagedFieldsInput): KubeObject {
   const subresource = input.subresource ?? '';
-  const next = withoutManagedFields(input.updated);
+  const next = shallowWithoutManagedFields(input.updated);
   let managed: Managed | undefined;
   if (!subresource) {
     try {
@@ -527,7 +543,7 @@ export function updateManagedFields(input: UpdateManagedFieldsInput): KubeObject
     input.resetFields,
   );
   try {
-    const old = input.old ? withoutManagedFields(input.old) : engine.emptyObject();
+    const old = input.old ? shallowWithoutManagedFields(input.old) : engine.emptyObject();
     engine.update(old, next, managed, input.manager);
   } catch {
     return next as unknown as KubeObject;

@@ -188,6 +188,52 @@ describe('persistent volumes', () => {
     );
   });
 
+  test('WaitForFirstConsumer with a static local volume: the scheduler picks it on the node, the binder completes it', async () => {
+    const nodeName = (await getJson<{ items: Node[] }>('nodes')).items[0]?.metadata?.name ?? '';
+    await apply(
+      {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'local-static' },
+        provisioner: 'kubernetes.io/no-provisioner',
+        volumeBindingMode: 'WaitForFirstConsumer',
+      },
+      staticPv('local-1', '1Gi', {
+        storageClassName: 'local-static',
+        hostPath: undefined,
+        local: { path: '/tmp' },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [nodeName] }] },
+            ],
+          },
+        },
+      }),
+      claim('local-claim', '1Gi', { storageClassName: 'local-static' }),
+    );
+    await eventually('WaitForFirstConsumer event', async () =>
+      (await eventsFor('local-claim')).find((e) => e.reason === 'WaitForFirstConsumer'),
+    );
+    assert.equal((await pv('local-1')).status?.phase, 'Available');
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'local-user' },
+      spec: {
+        containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'd', mountPath: '/data' }] }],
+        volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'local-claim' } }],
+      },
+    });
+    const c = await boundClaim('local-claim');
+    assert.equal(c.spec?.volumeName, 'local-1');
+    assert.equal((await pv('local-1')).status?.phase, 'Bound');
+    await eventually('local-user Running', async () =>
+      (await getJson<Pod>('pod', 'local-user')).status?.phase === 'Running' ? true : undefined,
+    );
+    assert.equal((await getJson<Pod>('pod', 'local-user')).spec?.nodeName, nodeName);
+  });
+
   test('a pod whose claim is not bound stays ContainerCreating', async () => {
     await apply({
       apiVersion: 'v1',

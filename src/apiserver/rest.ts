@@ -684,9 +684,8 @@ export class RestHandler {
     await this.checkNamespace(desc, meta.namespace ?? '', name);
     // Upstream records the managed fields before mutating admission and the create strategy:
     // what admission adds (a token volume, a priority) is nobody's.
-    const managed = track
-      ? this.trackManagedFields(r, undefined, cloneObject(obj)).metadata.managedFields
-      : undefined;
+    // (updateManagedFields copies what it changes: obj itself is left as it is.)
+    const managed = track ? this.trackManagedFields(r, undefined, obj).metadata.managedFields : undefined;
     const adm = this.admissionRequest(r, 'CREATE', name, obj, undefined, dryRun);
     await runAdmission(this.deps.admission, adm);
     st?.prepareForCreate?.(obj);

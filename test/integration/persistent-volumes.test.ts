@@ -227,7 +227,9 @@ describe('persistent volumes', () => {
     });
     const c = await boundClaim('local-claim');
     assert.equal(c.spec?.volumeName, 'local-1');
-    assert.equal((await pv('local-1')).status?.phase, 'Bound');
+    const chosen = await pv('local-1');
+    assert.equal(chosen.status?.phase, 'Bound');
+    assert.equal(chosen.metadata?.annotations?.['pv.kubernetes.io/bound-by-controller'], 'yes');
     await eventually('local-user Running', async () =>
       (await getJson<Pod>('pod', 'local-user')).status?.phase === 'Running' ? true : undefined,
     );

@@ -199,7 +199,9 @@ export class VolumeBindingPlugin
     const client = this.handle.client;
     try {
       for (const { pvc, pv } of d.bindings) {
+        // As upstream's BindVolumeToClaim: the binder (controller) side of the binding, marked so.
         await client.patch('persistentvolumes', undefined, pv.metadata.name ?? '', {
+          metadata: { annotations: { 'pv.kubernetes.io/bound-by-controller': 'yes' } },
           spec: {
             claimRef: {
               kind: 'PersistentVolumeClaim',

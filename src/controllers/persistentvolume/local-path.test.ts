@@ -159,4 +159,29 @@ describe('local-path provisioner', () => {
       'pv/pvc-abc-123',
     ]);
   });
+
+  test('never removes a directory outside its storage path', async () => {
+    const s = setup();
+    put(s.volumes, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'evil', annotations: { [ANN_PROVISIONED_BY]: 'rancher.io/local-path' } },
+      spec: {
+        persistentVolumeReclaimPolicy: 'Delete',
+        hostPath: { path: '/srv/k8ts/storage/../../../etc' },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] },
+            ],
+          },
+        },
+      },
+      status: { phase: 'Released' },
+    });
+    await s.p.syncVolume('evil');
+    assert.equal(s.pods.getLister().list().length, 0, 'no helper pod');
+    assert.deepEqual(s.deleted, []);
+    assert.match(s.recorder.messages('VolumeFailedDelete')[0] ?? '', /outside the local-path storage path/);
+  });
 });

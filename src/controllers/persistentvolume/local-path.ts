@@ -13,7 +13,7 @@
 // (`rm -rf "$VOL_DIR"`); once the pod has succeeded the pod and the volume are deleted. A failed
 // helper pod is reported (VolumeFailedDelete) and tried again; a volume whose node no longer
 // exists is deleted without cleanup, since nothing can reach its directory.
-import { dirname } from 'node:path';
+import { basename, dirname, normalize } from 'node:path';
 import type { Node, Pod } from '../../api/generated/types.js';
 import type { KubeObject } from '../../api/meta.js';
 import { formatQuantity } from '../../api/quantity.js';
@@ -41,6 +41,7 @@ export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 /** k3s's helper image for the local-path provisioner. */
 export const DEFAULT_HELPER_IMAGE = 'rancher/mirrored-library-busybox:1.36.1';
 export const HELPER_POD_PREFIX = 'helper-pod-delete-';
+const NOT_OUR_PATH = 'refusing to delete a directory outside the local-path storage path';
 /** How long before a failed deletion is tried again. */
 const DELETE_RETRY_MS = 10_000;
 
@@ -211,6 +212,12 @@ export class LocalPathProvisioner {
       });
       return this.deleteVolume(name);
     }
+    if (!this.isOwnDirectory(path)) {
+      // Never remove a directory this provisioner did not make (a hand-written volume claiming to
+      // be ours could name / or /etc): report it and leave the volume for an administrator.
+      this.d.recorder.event(pv, 'Warning', 'VolumeFailedDelete', `${NOT_OUR_PATH}: ${path}`);
+      return;
+    }
     if (!helper) {
       await this.createHelper(helperName, pv, path, nodeName);
       return;
@@ -232,6 +239,14 @@ export class LocalPathProvisioner {
       await this.deletePod(helperName);
       this.d.retryVolume(name, DELETE_RETRY_MS);
     }
+  }
+
+  /** A directory directly under the storage path, as this provisioner names them. */
+  private isOwnDirectory(path: string): boolean {
+    const base = normalize(this.opts.storagePath).replace(/\/+$/, '');
+    const p = normalize(path);
+    const name = basename(p);
+    return dirname(p) === base && name !== '' && name !== '.' && name !== '..' && p !== base;
   }
 
   private async createHelper(helperName: string, pv: PV, path: string, nodeName: string): Promise<void> {

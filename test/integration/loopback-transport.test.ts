@@ -1,0 +1,57 @@
+// k8ts server's own components reach the API server over <data-dir>/apiserver.sock (plain HTTP,
+// loopback tokens); the socket is the owner's alone and asks for credentials like the TLS port.
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startServer, type TestServer } from '../support/k8ts-server.js';
+import { eventually } from '../support/eventually.js';
+
+let server: TestServer;
+before(async () => {
+  server = await startServer();
+});
+after(async () => {
+  await server.stop();
+});
+
+function get(socketPath: string, path: string, token?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the loopback socket is mode 0600 and refuses requests without a component token', async () => {
+  const socketPath = join(server.dataDir, 'apiserver.sock');
+  assert.equal(statSync(socketPath).mode & 0o777, 0o600);
+  assert.equal(await get(socketPath, '/readyz'), 200);
+  // Refused as on the TLS port: no token, or one that is no component's.
+  for (const token of [undefined, 'not-a-token', 'abcdef.0123456789abcdef'])
+    assert.ok([401, 403].includes(await get(socketPath, '/api/v1/namespaces/kube-system/secrets', token)));
+});
+
+test('the scheduler and controller manager work through it: they hold their leader leases', async () => {
+  await eventually('both leader leases are held', async () => {
+    const out = await server.kubectl([
+      'get',
+      'lease',
+      '-n',
+      'kube-system',
+      'kube-scheduler',
+      'kube-controller-manager',
+      '-o',
+      'jsonpath={.items[*].spec.holderIdentity}',
+    ]);
+    const holders = out.stdout.trim().split(/\s+/).filter(Boolean);
+    return holders.length === 2 ? holders : undefined;
+  });
+});

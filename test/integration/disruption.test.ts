@@ -3,7 +3,7 @@
 // replacement pod takes a while to become Ready) and the replicaset and deployment controllers:
 // a Deployment of 3 under a budget of minAvailable 2 allows one disruption; evicting two pods the
 // way `kubectl drain` does lets the first go and refuses the second with 429 until a replacement
-// is Ready.
+// is Ready; the real `kubectl drain` of one of the two simulated nodes waits the same way.
 import '../support/kubectl-cache.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -73,7 +73,8 @@ before(async () => {
   await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   agent = createAgent({
     client,
-    nodeName: 'pdb-node',
+    nodes: 2,
+    nodePrefix: 'pdb',
     runtime: 'fake',
     fake: { startDelayMs: START_DELAY_MS },
   });
@@ -187,5 +188,51 @@ describe('disruption budget against a real API server', { timeout: 120_000 }, ()
     const two = await evict(pod);
     assert.equal(two.code, 500);
     assert.match(two.err?.message ?? '', /more than one PodDisruptionBudget/);
+  });
+
+  test("kubectl drain evicts a node's pods one disruption at a time and finishes once they run elsewhere", async () => {
+    await client.delete(PODDISRUPTIONBUDGETS, NS, 'web-pct');
+    await eventually('one budget, 1 disruption allowed, 3 healthy', async () => {
+      const b = await budget();
+      return b.status?.disruptionsAllowed === 1 && b.status.currentHealthy === 3 ? true : undefined;
+    });
+    // The node with the most of the Deployment's pods.
+    const byNode = new Map<string, number>();
+    for (const p of await livePods())
+      byNode.set(p.spec?.nodeName ?? '', (byNode.get(p.spec?.nodeName ?? '') ?? 0) + 1);
+    const [node, onIt] = [...byNode].sort((a, b) => b[1] - a[1])[0]!;
+    assert.ok(onIt >= 2, `expected two pods on one of the two nodes, got ${JSON.stringify([...byNode])}`);
+    // Watch readiness throughout: never fewer than minAvailable Ready pods.
+    let minReady = Infinity;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const ready = (await livePods()).filter((p) => isPodReady(p)).length;
+        minReady = Math.min(minReady, ready);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const drained = await kubectl(
+      'drain',
+      node,
+      '--ignore-daemonsets',
+      '--delete-emptydir-data',
+      '--timeout=60s',
+    );
+    watching = false;
+    await watcher;
+    assert.equal(drained.code, 0, drained.out);
+    assert.match(drained.out, new RegExp(`node/${node} cordoned`));
+    assert.match(
+      drained.out,
+      /error when evicting pods\/"web-[^"]+" -n "pdb" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./,
+    );
+    assert.match(drained.out, new RegExp(`node/${node} drained`));
+    assert.ok(minReady >= 2, `Ready pods dropped to ${minReady}`);
+    const after = await eventually('3 pods Ready on the other node', async () => {
+      const pods = await livePods();
+      return pods.length === 3 && pods.every((p) => isPodReady(p)) ? pods : undefined;
+    });
+    assert.ok(after.every((p) => p.spec?.nodeName !== node));
   });
 });

@@ -75,6 +75,8 @@ export interface AgentImageGCOptions {
   periodMs?: number;
   /** The image file system's size (default statfs of the CRI's image mount point). */
   fsCapacity?: (mountpoint: string | undefined) => Promise<FsCapacity>;
+  /** Image names pinned beyond what the CRI reports. */
+  pinnedNames?: () => Promise<ReadonlySet<string>>;
 }
 
 export interface AgentOptions {
@@ -353,6 +355,7 @@ export function createAgent(opts: AgentOptions): Agent {
           policy: opts.imageGC.policy,
           periodMs: opts.imageGC.periodMs,
           fsCapacity: opts.imageGC.fsCapacity ?? statfsCapacity(opts.dataDir ?? '/'),
+          pinnedNames: opts.imageGC.pinnedNames,
           recorder: events?.newRecorder({ component: 'kubelet', host: nodeName0 }),
           // As upstream's nodeRef: the node's name stands in for its UID.
           nodeRef: () => ({ kind: 'Node', name: nodeName0, uid: nodeName0 }),

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { isPlainObject } from '../api/meta.js';
 import { createAgent } from '../agent/agent.js';
+import { runtimePodOf } from '../agent/config/static-pod.js';
 import { criPodUsage } from '../agent/eviction/usage.js';
+import { pinnedImageNames } from '../agent/images/import.js';
+import { pauseImageRef } from '../agent/images/pause.js';
 import type { NodeTuning } from '../agent/tuning.js';
 import type { PodObjectSource } from '../agent/kuberuntime/env.js';
 import { startNodeRuntime, type NodeRuntime } from '../agent/kuberuntime/setup.js';
@@ -194,8 +197,11 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
       tls: { cert: string; key: string; ca: string },
       port: number,
     ): Promise<number> => {
+      // Mirror pods stand for static pods, whose containers carry the static pod's UID.
       const listPods = async () =>
-        (await client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
+        (await client.list(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items.map(
+          runtimePodOf,
+        );
       const nodeServer: NodeServer = await startNodeServer({
         backend: new CriStreamingBackend({
           nodeName,
@@ -233,6 +239,9 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
       eviction: { hard: opts.tuning?.evictionHard, podUsage: criPodUsage(runtime.containerRuntime.client) },
       imageGC: {
         runtime: runtime.containerRuntime.client,
+        // The pause image, and what `k8ts image import` pinned, whatever containerd's CRI says.
+        pinnedNames: async () =>
+          new Set([pauseImageRef(), ...(await pinnedImageNames(runtime.containerRuntime.endpoint))]),
         policy: opts.tuning?.imageGC,
         periodMs: opts.tuning?.imageGC?.periodMs,
       },

@@ -11,6 +11,7 @@ import {
   ManifestError,
   mirrorPodFor,
   parseManifest,
+  runtimePodOf,
   staticPodFromManifest,
 } from './static-pod.js';
 
@@ -101,5 +102,14 @@ describe('static pod manifests', () => {
     const changed = staticPodFromManifest(parseManifest(YAML.replace('1.36', '1.37'), 'f'), 'n', 'f');
     assert.ok(!isMirrorOf(mirror, changed));
     assert.ok(!isMirrorOf({ ...mirror, metadata: { ...mirror.metadata, deletionTimestamp: 'x' } }, pod));
+  });
+
+  it('maps a mirror pod to its static pod for the runtime (its UID is the hash)', () => {
+    const pod = staticPodFromManifest(parseManifest(YAML, 'f'), 'n', 'f');
+    const mirror = { ...mirrorPodFor(pod, { name: 'n', uid: 'node-uid' }) };
+    mirror.metadata = { ...mirror.metadata, uid: 'api-uid' };
+    assert.equal(runtimePodOf(mirror).metadata.uid, pod.metadata.uid);
+    const plain = { ...pod, metadata: { ...pod.metadata, annotations: {}, uid: 'u' } };
+    assert.equal(runtimePodOf(plain), plain);
   });
 });

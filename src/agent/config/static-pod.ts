@@ -164,3 +164,12 @@ export function isMirrorOf(mirror: Pod, staticPod: Pod): boolean {
       staticPod.metadata.annotations?.[CONFIG_HASH_ANNOTATION]
   );
 }
+
+/**
+ * The pod as the runtime knows it: a mirror pod stands for its static pod, whose UID is the hash
+ * the mirror carries (what the node's API needs to find a static pod's containers for logs and exec).
+ */
+export function runtimePodOf(pod: Pod): Pod {
+  const hash = pod.metadata.annotations?.[CONFIG_MIRROR_ANNOTATION];
+  return hash ? { ...pod, metadata: { ...pod.metadata, uid: hash } } : pod;
+}

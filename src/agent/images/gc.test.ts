@@ -145,4 +145,29 @@ describe('image garbage collection', () => {
     assert.equal(await s.gc.deleteUnusedImages(), MB);
     assert.deepEqual(s.removed, ['a']);
   });
+
+  it('keeps images pinned by name when the CRI does not report the pin (containerd 1.6)', async () => {
+    const images = [image('pause', MB), image('other', MB)];
+    const runtime: ImageRuntime = {
+      listImages: () => Promise.resolve(images),
+      listContainers: () => Promise.resolve([]),
+      removeImage: (id) => {
+        removed.push(id);
+        return Promise.resolve();
+      },
+      imageFsInfo: () => Promise.resolve([]),
+    };
+    const removed: string[] = [];
+    let clock = 0;
+    const gc = new ImageGCManager({
+      runtime,
+      pinnedNames: () => Promise.resolve(new Set(['example/pause:1'])),
+      fsCapacity: () => Promise.resolve({ capacityBytes: 100 * MB, availableBytes: 50 * MB }),
+      now: () => clock,
+    });
+    await gc.garbageCollect();
+    clock += 10 * 60_000;
+    await gc.deleteUnusedImages();
+    assert.deepEqual(removed, ['other']);
+  });
 });

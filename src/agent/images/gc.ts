@@ -42,6 +42,11 @@ export interface FsCapacity {
 export interface ImageGCOptions {
   runtime: ImageRuntime;
   policy?: Partial<ImageGCPolicy>;
+  /**
+   * Image names pinned beyond what the CRI reports (containerd before 1.7 does not report pins):
+   * an image with any of these names is kept as if pinned.
+   */
+  pinnedNames?: () => Promise<ReadonlySet<string>>;
   /** The image file system's size and free space (statfs of its mount point). */
   fsCapacity(mountpoint: string | undefined): Promise<FsCapacity>;
   recorder?: EventRecorder;
@@ -183,9 +188,10 @@ export class ImageGCManager {
   }
 
   private async detectImages(now: number): Promise<Set<string>> {
-    const [images, containers] = await Promise.all([
+    const [images, containers, pinnedNames] = await Promise.all([
       this.opts.runtime.listImages(),
       this.opts.runtime.listContainers(),
+      this.opts.pinnedNames?.() ?? Promise.resolve(new Set<string>()),
     ]);
     const inUse = new Set<string>();
     for (const c of containers) {
@@ -197,11 +203,11 @@ export class ImageGCManager {
       present.add(image.id);
       let r = this.records.get(image.id);
       if (!r) {
-        r = { firstDetected: now, lastUsed: 0, size: image.size, pinned: image.pinned };
+        r = { firstDetected: now, lastUsed: 0, size: image.size, pinned: false };
         this.records.set(image.id, r);
       }
       r.size = image.size;
-      r.pinned = image.pinned;
+      r.pinned = image.pinned || image.repoTags.some((t) => pinnedNames.has(t));
       const used =
         inUse.has(image.id) ||
         image.repoTags.some((t) => inUse.has(t)) ||

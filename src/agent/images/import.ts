@@ -74,3 +74,17 @@ export async function hasImage(socket: string, name: string): Promise<boolean> {
   const out = await ctr(socket, ['images', 'list', '--quiet', `name==${name}`], 30_000);
   return out.split('\n').some((l) => l.trim() === name);
 }
+
+/**
+ * Names of the images labelled pinned in containerd's k8s.io namespace. containerd before 1.7
+ * does not report the label through the CRI (Image.pinned), so image garbage collection asks here.
+ */
+export async function pinnedImageNames(socket: string): Promise<Set<string>> {
+  const out = await ctr(socket, ['images', 'list', `labels."${PINNED_LABEL}"==pinned`], 30_000);
+  const names = new Set<string>();
+  for (const line of out.split('\n').slice(1)) {
+    const name = line.trim().split(/\s+/)[0];
+    if (name) names.add(name);
+  }
+  return names;
+}

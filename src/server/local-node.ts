@@ -297,6 +297,8 @@ async function startFakeNode(opts: {
       controlPlane: true,
       dataDir: join(opts.dataDir, 'agent'),
       daemonPort: nodeServer.port,
+      // Static pods, from where k3s keeps them.
+      staticPodPath: join(opts.dataDir, 'agent', 'pod-manifests'),
     });
     await agent.start();
     return {

@@ -3,7 +3,7 @@
 // carries its status; deleting the mirror brings it back while the pod keeps running; editing the
 // file replaces the pod; a broken file is ignored; removing the file stops the pod.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -177,3 +177,32 @@ describe('static pods (fake runtime, real server)', { timeout: 120_000 }, () => 
     await eventually('nothing running', async () => ((await runningUids()).length === 0 ? true : undefined));
   });
 });
+
+describe(
+  'k8ts server --runtime fake runs static pods from <data-dir>/agent/pod-manifests',
+  { timeout: 60_000 },
+  () => {
+    let fakeServer: TestServer;
+    before(async () => {
+      fakeServer = await startServer({
+        agent: true,
+        extraArgs: ['--runtime', 'fake', '--node-name', 'fake-static'],
+      });
+    });
+    after(async () => {
+      await fakeServer?.kubectl(['delete', 'pod', '--all', '--wait=false']);
+      await fakeServer?.stop();
+    });
+
+    test('a manifest dropped in the folder shows in kubectl get pods as <name>-<node> Running', async () => {
+      const dir = join(fakeServer.dataDir, 'agent', 'pod-manifests');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'cache.yaml'), manifest('cache', 'redis:7'));
+      const row = await eventually('the mirror pod Running', async () => {
+        const r = await fakeServer.kubectl(['get', 'pods', '--no-headers']);
+        return r.stdout.split('\n').find((l) => /^cache-fake-static\s+1\/1\s+Running\s/.test(l));
+      });
+      assert.match(row, /^cache-fake-static\s+1\/1\s+Running/);
+    });
+  },
+);

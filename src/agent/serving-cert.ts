@@ -30,8 +30,10 @@ export interface ServingCertificateOptions {
   readonly dataDir: string;
   /** The cluster CA; a kept certificate another CA issued is replaced. */
   readonly caPem: string;
-  /** How long to wait for approval and signing (default 2 min). */
-  readonly timeoutMs?: number;
+  /** After this long without a signature, say so in the log (default 2 min); the wait goes on. */
+  readonly warnAfterMs?: number;
+  /** Gives up waiting (the node stops). */
+  readonly signal?: AbortSignal;
   readonly pollMs?: number;
   readonly log?: Logger;
 }
@@ -121,8 +123,10 @@ export async function obtainServingCertificate(opts: ServingCertificateOptions):
   const created = await opts.client.create<CertificateSigningRequest>(CSR, undefined, csr);
   const name = created.metadata.name ?? '';
   log.info('waiting for the serving certificate to be approved and signed', { csr: name, ...sans });
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const warnAt = Date.now() + (opts.warnAfterMs ?? 120_000);
+  let warned = false;
   for (;;) {
+    opts.signal?.throwIfAborted();
     const cur = await opts.client.get<CertificateSigningRequest>(CSR, undefined, name);
     const refused = cur.status?.conditions?.find(
       (c) => (c.type === 'Denied' || c.type === 'Failed') && c.status !== 'False',
@@ -142,11 +146,21 @@ export async function obtainServingCertificate(opts: ServingCertificateOptions):
       log.info('serving certificate issued', { csr: name, path: paths.cert });
       return { certPem, keyPem };
     }
-    if (Date.now() > deadline)
-      throw new Error(
-        `serving certificate request ${name} was not approved and signed in time ` +
-          `(approve it with: kubectl certificate approve ${name})`,
-      );
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    if (!warned && Date.now() > warnAt) {
+      warned = true;
+      log.warn('the serving certificate request is not approved yet; the node API waits for it', {
+        csr: name,
+        hint: `kubectl certificate approve ${name}`,
+      });
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, opts.pollMs ?? 500);
+      function done(): void {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      opts.signal?.addEventListener('abort', done, { once: true });
+    });
   }
 }

@@ -250,16 +250,29 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
     stops.push(() => agent.stop());
     if (ns && 'requestCertificate' in ns) {
       // The CSR names the node's addresses, which the approver checks against the registered Node.
-      const serving = await obtainServingCertificate({
+      // Pods run meanwhile; the node API follows once the certificate is signed (as the kubelet's
+      // serverTLSBootstrap, it waits for as long as approval takes).
+      const abort = new AbortController();
+      const caPem = ns.requestCertificate.caPem;
+      const serving = obtainServingCertificate({
         client,
         nodeName,
         dataDir: opts.dataDir,
-        caPem: ns.requestCertificate.caPem,
+        caPem,
+        signal: abort.signal,
+      })
+        .then((cert) => serveNodeApi({ cert: cert.certPem, key: cert.keyPem, ca: caPem }, ns.port))
+        .catch((err: unknown) => {
+          if (!abort.signal.aborted)
+            log.error('the node API is not served: no serving certificate', {
+              node: nodeName,
+              err: err as Error,
+            });
+        });
+      stops.push(async () => {
+        abort.abort();
+        await serving;
       });
-      await serveNodeApi(
-        { cert: serving.certPem, key: serving.keyPem, ca: ns.requestCertificate.caPem },
-        ns.port,
-      );
     }
     return { stop };
   } catch (err) {

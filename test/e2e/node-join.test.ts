@@ -120,6 +120,13 @@ after(async () => {
 
 test('a joined containerd node and the server node are both Ready, with different podCIDRs', async () => {
   const token = readFileSync(join(serverDir, 'node-token'), 'utf8').trim();
+  // The agent learns the CA from the signed cluster-info, which the controller manager publishes.
+  await waitFor('signed cluster-info', async () => {
+    const r = await server.kubectl(['get', 'configmap', '-n', 'kube-public', 'cluster-info', '-o', 'json']);
+    if (r.code !== 0) return undefined;
+    const cm = JSON.parse(r.stdout) as { data?: Record<string, string> };
+    return cm.data?.[`jws-kubeconfig-${token.split('.')[0] ?? ''}`] ? true : undefined;
+  });
   agent = spawn(
     process.execPath,
     [

@@ -2,7 +2,10 @@
 // spec.podCIDRs) from the cluster CIDR, one subnet per node, and gives it back when deleted. The
 // subnets in use are rebuilt from the nodes that exist before the first allocation, so a restart
 // never hands out a subnet a node already has. When the range is exhausted the node is left
-// without a CIDR (event CIDRNotAvailable) and retried when some node releases one.
+// without a CIDR (event CIDRNotAvailable, once per node) and retried when some node releases one:
+// a containerd node stays NotReady ("network is not ready") until then, while simulated nodes keep
+// the addresses of their own (k8ts agent --nodes: 10.64.0.0 onwards), so a fleet of 5,000 runs on
+// the default /16 (256 subnets). Give real clusters a larger --cluster-cidr for more nodes.
 import type { Node } from '../../api/generated/types.js';
 import type { EventRecorder } from '../../client/events.js';
 import type { Lister } from '../../client/informer.js';

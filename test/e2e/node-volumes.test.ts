@@ -1,8 +1,9 @@
-// PersistentVolumeClaims on real containers: `k8ts server` with its containerd node and k3s's default
-// local-path class. A pod writes into its claim, is deleted, and a new pod on the same claim reads
-// the file back; kubectl shows the claim and its provisioned volume Bound in upstream's columns;
-// deleting the claim deletes the volume and, through the provisioner's helper pod (k3s's helper
-// image, served by the local registry's docker.io mirror), its directory on the node.
+// PersistentVolumeClaims on real containers: `k8ts server` with its containerd node and k3s's
+// default local-path class. A pod (not running as root) writes into its claim, is deleted, and a
+// new pod on the same claim reads the file back; kubectl shows the claim and its provisioned volume
+// Bound in upstream's columns; deleting the claim deletes the volume and, through the provisioner's
+// helper pod (k3s's helper image, served by the local registry's docker.io mirror), its directory
+// on the node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -73,6 +74,8 @@ function pod(name: string, script: string): string {
     metadata: { name },
     spec: {
       terminationGracePeriodSeconds: 1,
+      // Not root: the provisioned directory must be writable by any user, as local-path makes it.
+      securityContext: { runAsUser: 65534, runAsGroup: 65534 },
       containers: [
         {
           name: 'c',
@@ -103,7 +106,7 @@ test('a claim of the local-path class keeps its data from one pod to the next, a
     }),
   });
   await server.kubectlOk(['apply', '-f', '-'], {
-    input: pod('writer', 'echo hello-from-writer > /data/msg && sleep 3600'),
+    input: pod('writer', 'id -u > /data/uid && echo hello-from-writer > /data/msg && sleep 3600'),
   });
   await running('writer');
   const claim = JSON.parse(
@@ -116,6 +119,7 @@ test('a claim of the local-path class keeps its data from one pod to the next, a
     Promise.resolve(existsSync(join(dir, 'msg')) ? true : undefined),
   );
   assert.equal(readFileSync(join(dir, 'msg'), 'utf8'), 'hello-from-writer\n');
+  assert.equal(readFileSync(join(dir, 'uid'), 'utf8'), '65534\n', 'written by a user other than root');
 
   await server.kubectlOk(['delete', 'pod', 'writer', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
   await server.kubectlOk(['apply', '-f', '-'], { input: pod('reader', 'cat /data/msg && sleep 3600') });

@@ -2,7 +2,7 @@
 // place (created for DirectoryOrCreate), anything else is refused with kubelet's words, and a
 // readOnly claim makes every mount of it read-only.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -69,6 +69,19 @@ describe('persistentVolumeClaim volumes', () => {
     const paths = await vm.prepare(pod('bound'), facts);
     assert.equal(paths.get('d'), join(dir, 'host', 'data'));
     assert.ok(existsSync(join(dir, 'host', 'data')));
+  });
+
+  it("creates a local-path volume's directory world-writable, as the provisioner's setup does", async () => {
+    const path = join(dir, 'storage', 'pvc-x_shop_lp');
+    claims.set('lp', claim('lp', 'pv-lp', 'Bound'));
+    const pv = volume('pv-lp', 'uid-lp', { hostPath: { path, type: 'DirectoryOrCreate' } });
+    pv.metadata = {
+      name: 'pv-lp',
+      annotations: { 'pv.kubernetes.io/provisioned-by': 'rancher.io/local-path' },
+    };
+    volumes.set('pv-lp', pv);
+    await vm.prepare(pod('lp'), facts);
+    assert.equal(statSync(path).mode & 0o777, 0o777);
   });
 
   it('waits for an unbound or missing claim, in kubelet words', async () => {

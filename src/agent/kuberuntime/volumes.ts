@@ -7,6 +7,7 @@
 // folder that stays bind-mounted in the containers.
 import { execFile } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -181,6 +182,9 @@ function checkHostPath(volume: string, p: string, type: string): string {
   }
   return p;
 }
+
+const ANN_PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
+const LOCAL_PATH_PROVISIONERS = new Set(['rancher.io/local-path', 'k8ts.io/local-path']);
 
 /**
  * A persistentVolumeClaim volume that cannot be set up yet (the claim is missing or unbound, or
@@ -390,7 +394,17 @@ export class VolumeManager {
         volume,
         `error processing PVC ${ns}/${claimName}: PV ${pvName} is not bound to this claim`,
       );
-    if (pv.spec?.hostPath) return checkHostPath(volume, pv.spec.hostPath.path, pv.spec.hostPath.type ?? '');
+    if (pv.spec?.hostPath) {
+      const p = pv.spec.hostPath.path;
+      // The local-path provisioner's setup makes its directories world-writable (mkdir -m 0777),
+      // so that containers running as any user can write to their claim; done here on first mount.
+      const localPath = LOCAL_PATH_PROVISIONERS.has(pv.metadata?.annotations?.[ANN_PROVISIONED_BY] ?? '');
+      if (localPath && !existsSync(p)) {
+        mkdirSync(p, { recursive: true });
+        chmodSync(p, 0o777);
+      }
+      return checkHostPath(volume, p, pv.spec.hostPath.type ?? '');
+    }
     if (pv.spec?.local) {
       const p = pv.spec.local.path;
       if (!existsSync(p)) throw new VolumeError(volume, `path "${p}" does not exist`);

@@ -168,4 +168,36 @@ describe('pods/binding and pods/eviction', () => {
     );
     assert.equal((await evict('sick2')).status, 201);
   });
+
+  test('an evicted pod is marked DisruptionTarget before its graceful deletion; a stale resourceVersion precondition refuses', async () => {
+    const onNode = {
+      ...pod('bound'),
+      spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] },
+    };
+    const created = await s.request('POST', '/api/v1/namespaces/default/pods', onNode);
+    const rv = (created.json as unknown as KubeObject).metadata.resourceVersion;
+    const stale = await s.request('POST', '/api/v1/namespaces/default/pods/bound/eviction', {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'bound' },
+      deleteOptions: { preconditions: { resourceVersion: '1' } },
+    });
+    assert.equal(stale.status, 409);
+    const ok = await s.request('POST', '/api/v1/namespaces/default/pods/bound/eviction', {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'bound' },
+      deleteOptions: { preconditions: { resourceVersion: rv } },
+    });
+    assert.equal(ok.status, 201);
+    const gone = (await s.request('GET', '/api/v1/namespaces/default/pods/bound'))
+      .json as unknown as KubeObject;
+    assert.ok(gone.metadata.deletionTimestamp, 'deleted gracefully');
+    const conditions = (gone.status as { conditions?: Array<Record<string, unknown>> }).conditions ?? [];
+    const c = conditions.find((x) => x.type === 'DisruptionTarget');
+    assert.deepEqual(
+      [c?.status, c?.reason, c?.message],
+      ['True', 'EvictionByEvictionAPI', 'Eviction API: evicting'],
+    );
+  });
 });

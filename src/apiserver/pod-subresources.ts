@@ -1,5 +1,6 @@
 // pods/binding (the scheduler's way of assigning a node) and pods/eviction (a deletion that
-// respects PodDisruptionBudgets), as kube-apiserver's pod storage serves them.
+// respects PodDisruptionBudgets and marks the pod DisruptionTarget first), as kube-apiserver's pod
+// storage serves them.
 import {
   StatusError,
   badRequest,
@@ -138,8 +139,54 @@ export async function evictPod(
   const budgetApplies =
     phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Pending' && !pod.metadata.deletionTimestamp;
   if (budgetApplies && s.pdbs) await takeDisruption(s, s.pdbs, pod);
-  await s.deletePod(namespace, podName, deleteOptions);
+  const pre = isPlainObject(deleteOptions.preconditions) ? deleteOptions.preconditions : undefined;
+  const expectedVersion = typeof pre?.resourceVersion === 'string' ? pre.resourceVersion : undefined;
+  const newVersion = await markDisruptionTarget(s, namespace, podName, expectedVersion);
+  // Our own status write moved the pod's resourceVersion: the caller's precondition was about the pod before it.
+  const options =
+    pre && expectedVersion !== undefined && newVersion !== undefined
+      ? { ...deleteOptions, preconditions: { ...pre, resourceVersion: newVersion } }
+      : deleteOptions;
+  await s.deletePod(namespace, podName, options);
   return success(201);
+}
+
+/** The pod learns why it goes before it is deleted (upstream's addConditionAndDeletePod). */
+async function markDisruptionTarget(
+  s: PodStorage,
+  namespace: string,
+  podName: string,
+  expectedVersion: string | undefined,
+): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const kv = await s.read(s.pods, namespace, podName);
+    // A stale resourceVersion precondition: leave the pod alone, the delete refuses it.
+    if (expectedVersion !== undefined && expectedVersion !== String(kv.modRevision)) return undefined;
+    const pod = s.decode(s.pods, kv);
+    const status = isPlainObject(pod.status) ? pod.status : {};
+    const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isPlainObject) : [];
+    const now = nowTimestamp();
+    const wanted = { status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' };
+    const existing = conditions.find((c) => c.type === 'DisruptionTarget');
+    if (existing) {
+      if (existing.status !== 'True') existing.lastTransitionTime = now;
+      Object.assign(existing, wanted);
+    } else
+      conditions.push({ type: 'DisruptionTarget', ...wanted, lastProbeTime: null, lastTransitionTime: now });
+    pod.status = { ...status, conditions };
+    try {
+      const written = await s.store.update(
+        storageKey(s.pods, namespace, podName),
+        encodeForStorage(toStorage(s.pods, pod)),
+        kv.modRevision,
+      );
+      return String(written.modRevision);
+    } catch (err) {
+      if (err instanceof ConflictError) continue;
+      throw err;
+    }
+  }
+  throw conflict(qualifiedResource(s.pods), podName, 'too many concurrent changes');
 }
 
 /** The DisruptionAllowed condition once the last allowed disruption is spent (as the PDB controller sets it). */

@@ -30,6 +30,7 @@ let pods: SharedInformer<Pod>;
 let rss: SharedInformer<ReplicaSet>;
 let deployments: SharedInformer<Deployment>;
 let written: PodDisruptionBudget[];
+let podStatusWrites: Pod[];
 let recorder: FakeRecorder;
 let controller: DisruptionController;
 
@@ -45,6 +46,7 @@ beforeEach(() => {
   rss = fakeInformer(REPLICASETS);
   deployments = fakeInformer(DEPLOYMENTS);
   written = [];
+  podStatusWrites = [];
   recorder = new FakeRecorder();
   controller = new DisruptionController({
     pdbs,
@@ -58,6 +60,11 @@ beforeEach(() => {
       await Promise.resolve();
       written.push(structuredClone(pdb));
       return put(pdbs, pdb);
+    },
+    updatePodStatus: async (p) => {
+      await Promise.resolve();
+      podStatusWrites.push(structuredClone(p));
+      return put(pods, p);
     },
     recorder,
     log: createLogger('test'),
@@ -226,5 +233,33 @@ describe('disruption controller status', () => {
     await controller.sync(metaNamespaceKey(p));
     assert.equal(written.length, n);
     assert.ok(recorder.messages('NoPods').includes('No matching pods found'));
+  });
+
+  test('a DisruptionTarget condition on a pod never deleted is reset to False after two minutes', async () => {
+    const marked = pod('a');
+    marked.status!.conditions!.push({
+      type: 'DisruptionTarget',
+      status: 'True',
+      reason: 'EvictionByEvictionAPI',
+      message: 'Eviction API: evicting',
+      lastTransitionTime: formatTime(clock.now()),
+    });
+    put(pods, marked);
+    assert.equal(controller.staleDisruptionWait(marked), 120_000);
+    await controller.syncStalePodDisruption('ns/a');
+    assert.equal(podStatusWrites.length, 0, 'not stale yet');
+    clock.advance(120_001);
+    await controller.syncStalePodDisruption('ns/a');
+    const c = podStatusWrites[0]?.status?.conditions?.find((x) => x.type === 'DisruptionTarget');
+    assert.equal(c?.status, 'False');
+    assert.equal(c?.lastTransitionTime, formatTime(clock.now()));
+    // A pod being deleted keeps its condition.
+    const deleting = pod('b', { deleting: true });
+    deleting.status!.conditions!.push({
+      type: 'DisruptionTarget',
+      status: 'True',
+      lastTransitionTime: formatTime(0),
+    });
+    assert.equal(controller.staleDisruptionWait(deleting), undefined);
   });
 });

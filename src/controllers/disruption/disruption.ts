@@ -35,6 +35,8 @@ import type { ScaleClient } from '../common/scale-client.js';
 
 /** How long a pod recorded as disrupted is expected to take to be deleted (upstream's DeletionTimeout). */
 export const DELETION_TIMEOUT_MS = 2 * 60_000;
+/** How long a DisruptionTarget condition may stay on a pod that is not being deleted. */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60_000;
 
 export const DISRUPTION_ALLOWED = 'DisruptionAllowed';
 export const SUFFICIENT_PODS = 'SufficientPods';
@@ -51,6 +53,9 @@ export interface DisruptionControllerOptions {
   /** The scale subresource of any other controller (custom resources). */
   scales: ScaleClient;
   updateStatus(pdb: PodDisruptionBudget): Promise<PodDisruptionBudget>;
+  /** Writes pods/status (to reset a stale DisruptionTarget condition). */
+  updatePodStatus(pod: Pod): Promise<Pod>;
+  stalePodDisruptionTimeoutMs?: number;
   recorder: EventRecorder;
   log: Logger;
   clock?: Clock;
@@ -91,11 +96,13 @@ function setCondition(status: PodDisruptionBudgetStatus, c: Condition): void {
 
 export class DisruptionController {
   private readonly runner: QueueRunner;
+  private readonly staleRunner: QueueRunner;
   private readonly clock: Clock;
 
   constructor(private readonly o: DisruptionControllerOptions) {
     this.clock = o.clock ?? realClock;
     this.runner = queueRunner('disruption', o.log, (key) => this.sync(key));
+    this.staleRunner = queueRunner('disruption-stale-pod', o.log, (key) => this.syncStalePodDisruption(key));
   }
 
   registerHandlers(): void {
@@ -107,6 +114,8 @@ export class DisruptionController {
     });
     const podChanged = (pod: Pod): void => {
       for (const pdb of this.pdbsForPod(pod)) enqueue(pdb);
+      const stale = this.staleDisruptionWait(pod);
+      if (stale !== undefined) this.staleRunner.queue.addAfter(metaNamespaceKey(pod), stale);
     };
     this.o.pods.addEventHandler({
       onAdd: podChanged,
@@ -118,12 +127,47 @@ export class DisruptionController {
     });
   }
 
-  run(workers: number): Promise<void> {
-    return this.runner.run(workers);
+  async run(workers: number): Promise<void> {
+    await Promise.all([this.runner.run(workers), this.staleRunner.run(workers)]);
   }
 
-  stop(): Promise<void> {
-    return this.runner.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.runner.stop(), this.staleRunner.stop()]);
+  }
+
+  /**
+   * How long until a DisruptionTarget condition on this pod is stale (0: now), or undefined if it
+   * has none that can go stale: pods being deleted or finished, and the kubelet's own, keep theirs.
+   */
+  staleDisruptionWait(pod: Pod): number | undefined {
+    if (pod.metadata.deletionTimestamp) return undefined;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const c = pod.status?.conditions?.find((x) => x.type === 'DisruptionTarget');
+    if (!c || c.status !== 'True' || c.reason === 'TerminationByKubelet') return undefined;
+    const since = parseTime(c.lastTransitionTime) ?? 0;
+    const timeout = this.o.stalePodDisruptionTimeoutMs ?? STALE_POD_DISRUPTION_TIMEOUT_MS;
+    return Math.max(0, since + timeout - this.clock.now());
+  }
+
+  /** A pod marked for disruption that was never deleted gets its DisruptionTarget reset to False. */
+  async syncStalePodDisruption(key: string): Promise<void> {
+    const { namespace, name } = splitMetaNamespaceKey(key);
+    const pod = this.o.pods.get(namespace, name);
+    if (!pod) return;
+    const wait = this.staleDisruptionWait(pod);
+    if (wait === undefined) return;
+    if (wait > 0) {
+      this.staleRunner.queue.addAfter(key, wait);
+      return;
+    }
+    const next = structuredClone(pod);
+    const c = next.status?.conditions?.find((x) => x.type === 'DisruptionTarget');
+    if (!c) return;
+    c.status = 'False';
+    c.lastTransitionTime = formatTime(this.clock.now());
+    await this.o.updatePodStatus(next);
+    this.o.log.info('reset stale DisruptionTarget condition', { pod: key });
   }
 
   /** The budgets in the pod's namespace whose selector picks it (an empty selector picks every pod). */

@@ -40,6 +40,7 @@ export function disruptionControllerDescriptor(tuning: { clock?: Clock } = {}): 
           .getLister(),
         scales: restScaleClient(ctx.client),
         updateStatus: (pdb) => ctx.client.update<PodDisruptionBudget>(PODDISRUPTIONBUDGETS, pdb, 'status'),
+        updatePodStatus: (pod) => ctx.client.update<Pod>(PODS, pod, 'status'),
         recorder: ctx.recorder('controllermanager'),
         log: ctx.logger,
         clock: tuning.clock,

@@ -213,6 +213,22 @@ describe('horizontal pod autoscaler against a real API server', { timeout: 120_0
       '5',
     ]);
 
+    const described = await kubectl('describe', 'hpa', 'web');
+    assert.equal(described.code, 0, described.out);
+    assert.match(
+      described.out,
+      /resource cpu on pods\s+\(as a percentage of request\):\s+180% \(900m\) \/ 50%/,
+    );
+    assert.match(described.out, /Deployment pods:\s+5 current \/ 5 desired/);
+    assert.match(
+      described.out,
+      /ScalingLimited\s+True\s+TooManyReplicas\s+the desired replica count is more than the maximum replica count/,
+    );
+    assert.match(
+      described.out,
+      /SuccessfulRescale\s+.*New size: 4; reason: cpu resource utilization \(percentage of request\) above target/,
+    );
+
     // Low usage: 10% against 50% → 1 pod, after the 2 s window.
     const lowAt = Date.now();
     cpuPerPod = '50m';

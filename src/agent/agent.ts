@@ -262,6 +262,7 @@ export function createAgent(opts: AgentOptions): Agent {
       ...informer.byIndex(NODE_NAME_INDEX, name).filter((p) => !isMirrorPod(p)),
       ...[...staticPods.values()].filter((p) => p.spec?.nodeName === name).map(staticView),
     ],
+    pressureRejection: (pod) => evictionManager?.admit(pod),
     allocatable: (name) => {
       const m = nodes.get(name);
       return m?.node?.status?.allocatable ?? m?.cfg.allocatable;

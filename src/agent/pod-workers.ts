@@ -34,6 +34,8 @@ export interface PodWorkersOptions {
   podsOnNode(nodeName: string): readonly Pod[];
   /** A node's allocatable resources (for admission). */
   allocatable(nodeName: string): Record<string, string> | undefined;
+  /** Why a new pod may not start on a node under resource pressure (the eviction manager's admission). */
+  pressureRejection?(pod: Pod): { reason: string; message: string } | undefined;
   /** Concurrent syncs (default 16). */
   workers?: number;
   /** Container probes: sets running containers' ready and started flags (absent: a running container is ready). */
@@ -213,6 +215,18 @@ export class PodWorkers {
 
   /** Admits a new pod if it fits on its node; rejects it (phase Failed) otherwise. */
   private admit(pod: Pod, uid: string, nodeName: string): boolean {
+    const pressure = podHasStarted(pod) ? undefined : this.opts.pressureRejection?.(pod);
+    if (pressure) {
+      podSyncs.inc({ kind: 'reject' });
+      this.log.info('pod rejected by admission', {
+        pod: `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`,
+        reason: pressure.reason,
+        message: pressure.message,
+      });
+      this.finished.add(uid);
+      this.opts.statusManager.setPodStatus(pod, rejectedStatus(pod, pressure.reason, pressure.message));
+      return false;
+    }
     const allocatable = this.opts.allocatable(nodeName);
     if (!podHasStarted(pod) && allocatable) {
       const others = this.opts

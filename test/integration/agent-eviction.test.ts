@@ -28,9 +28,13 @@ let agent: Agent;
 const runtime = new FakeRuntime({ startDelayMs: 100 });
 
 /** Memory is short while the hog runs: 50Mi of 8Gi available; 4Gi once it is gone. */
+/** Something outside the pods holds memory (the last test): short whatever runs. */
+let externalHog = false;
+
 function memorySignal(): Observations {
   const hogRuns = runtime.usage(NODE).some((p) => p.name === 'hog');
-  return { 'memory.available': { available: hogRuns ? 50 * Mi : 4 * Gi, capacity: 8 * Gi } };
+  const short = hogRuns || externalHog;
+  return { 'memory.available': { available: short ? 50 * Mi : 4 * Gi, capacity: 8 * Gi } };
 }
 
 function podSpec(
@@ -178,6 +182,30 @@ describe('node-pressure eviction (fake runtime, real server)', { timeout: 120_00
       'KubeletHasSufficientMemory',
     );
     for (const name of ['modest', 'hog']) await client.delete(PODS, 'default', name);
+  });
+
+  test('under memory pressure a new BestEffort pod is refused: Failed, Evicted, the node condition', async () => {
+    externalHog = true;
+    await eventually('MemoryPressure True', async () =>
+      condition(await client.get<Node>(NODES, undefined, NODE), 'MemoryPressure') === 'True'
+        ? true
+        : undefined,
+    );
+    await client.create(PODS, 'default', podSpec('late', 'default', {}));
+    const late = await eventually('late refused', async () => {
+      const p = await client.get<Pod>(PODS, 'default', 'late');
+      return p.status?.phase === 'Failed' ? p : undefined;
+    });
+    assert.equal(late.status?.reason, 'Evicted');
+    assert.equal(late.status?.message, 'The node had condition: [MemoryPressure]. ');
+    assert.ok(!runtime.usage(NODE).some((p) => p.name === 'late'), 'it never ran');
+    assert.equal(
+      (await client.get<Pod>(PODS, 'kube-system', 'critical')).status?.phase,
+      'Running',
+      'the critical pod still runs under sustained pressure',
+    );
+    externalHog = false;
+    await client.delete(PODS, 'default', 'late');
     await client.delete(PODS, 'kube-system', 'critical');
   });
 });

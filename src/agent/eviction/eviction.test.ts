@@ -237,4 +237,45 @@ describe('eviction manager', () => {
     assert.deepEqual(evicted, []);
     assert.equal(m.pressure().disk, true, 'the condition was observed this pass');
   });
+
+  it('admits new pods under pressure as upstream: BestEffort refused for memory, everything for disk', async () => {
+    const bestEffort = pod('be');
+    const burstable = pod('burst', { memRequest: '64Mi' });
+    const tolerant = pod('tolerant');
+    tolerant.spec!.tolerations = [
+      { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+    ];
+    const critical = pod('critical', { priority: 2000001000 });
+    let obs: Observations = { 'memory.available': { available: 4 * Gi, capacity: 8 * Gi } };
+    const m = new EvictionManager({
+      thresholds: parseEvictionHard(DEFAULT_EVICTION_HARD),
+      signals: { observe: () => Promise.resolve(obs) },
+      activePods: () => [],
+      podUsage: () => Promise.resolve(new Map()),
+      evictPod: () => false,
+    });
+    await m.synchronize();
+    assert.equal(m.admit(bestEffort), undefined, 'no pressure, everything admitted');
+
+    obs = { 'memory.available': { available: 10 * Mi, capacity: 8 * Gi } };
+    await m.synchronize();
+    assert.deepEqual(m.admit(bestEffort), {
+      reason: 'Evicted',
+      message: 'The node had condition: [MemoryPressure]. ',
+    });
+    assert.equal(m.admit(burstable), undefined);
+    assert.equal(m.admit(tolerant), undefined);
+    assert.equal(m.admit(critical), undefined);
+
+    obs = {
+      'memory.available': { available: 10 * Mi, capacity: 8 * Gi },
+      'nodefs.available': { available: 1 * Gi, capacity: 100 * Gi },
+    };
+    await m.synchronize();
+    assert.deepEqual(m.admit(burstable), {
+      reason: 'Evicted',
+      message: 'The node had condition: [MemoryPressure DiskPressure]. ',
+    });
+    assert.equal(m.admit(critical), undefined);
+  });
 });

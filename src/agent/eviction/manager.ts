@@ -7,7 +7,9 @@ import type { Pod } from '../../api/generated/types.js';
 import type { EventRecorder } from '../../client/events.js';
 import { createLogger, type Logger } from '../../util/log.js';
 import { metrics } from '../../util/metrics.js';
+import { podQOSClass } from '../../api/kinds/pod.js';
 import type { NodePressure } from '../node-status.js';
+import { EVICTED_REASON } from '../pod-workers.js';
 import { evictionMessage, isCriticalPod, rankForEviction, type PodUsage } from './rank.js';
 import type { SignalSource } from './signals.js';
 import {
@@ -85,6 +87,25 @@ export class EvictionManager {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+  }
+
+  /**
+   * Upstream's eviction admission: under pressure a new pod is refused (reason Evicted) unless it
+   * is critical, or only memory is short and the pod is not BestEffort or tolerates the
+   * memory-pressure taint.
+   */
+  admit(pod: Pod): { reason: string; message: string } | undefined {
+    const conditions = [
+      this.current.memory ? 'MemoryPressure' : undefined,
+      this.current.disk ? 'DiskPressure' : undefined,
+      this.current.pid ? 'PIDPressure' : undefined,
+    ].filter((c): c is string => c !== undefined);
+    if (conditions.length === 0 || isCriticalPod(pod)) return undefined;
+    if (conditions.length === 1 && conditions[0] === 'MemoryPressure') {
+      if (podQOSClass(pod.spec as unknown as Record<string, unknown>) !== 'BestEffort') return undefined;
+      if (toleratesMemoryPressure(pod)) return undefined;
+    }
+    return { reason: EVICTED_REASON, message: `The node had condition: [${conditions.join(' ')}]. ` };
   }
 
   /** One monitoring pass; returns the pod it evicted, if any. */
@@ -167,3 +188,14 @@ export class EvictionManager {
 }
 
 export type { Observations };
+
+const MEMORY_PRESSURE_TAINT = 'node.kubernetes.io/memory-pressure';
+
+/** Whether the pod tolerates the memory-pressure:NoSchedule taint. */
+function toleratesMemoryPressure(pod: Pod): boolean {
+  return (pod.spec?.tolerations ?? []).some((t) => {
+    if (t.effect && t.effect !== 'NoSchedule') return false;
+    if (t.operator === 'Exists') return !t.key || t.key === MEMORY_PRESSURE_TAINT;
+    return t.key === MEMORY_PRESSURE_TAINT && (t.value ?? '') === '';
+  });
+}

@@ -12,15 +12,13 @@ export function fakeRuntimeUsage(
   return () =>
     Promise.resolve(
       new Map(
-        runtime
-          .usage(nodeName)
-          .map((p) => [
-            p.uid,
-            {
-              uid: p.uid,
-              containers: p.containers.map((c) => ({ name: c.name, memoryBytes: c.workingSetBytes })),
-            },
-          ]),
+        runtime.usage(nodeName).map((p) => [
+          p.uid,
+          {
+            uid: p.uid,
+            containers: p.containers.map((c) => ({ name: c.name, memoryBytes: c.workingSetBytes })),
+          },
+        ]),
       ),
     );
 }

@@ -2,12 +2,12 @@
 // same set under server/tls): a CA, the API server's serving certificate, the admin client certificate
 // and the service-account signing key. The serving certificate is re-issued when it no longer covers the
 // names the server should answer to, when it nears expiry, or when the CA changed.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { createLogger } from '../util/log.js';
+import { writeSecretFile } from './secret-file.js';
 import {
   type CertificateAuthority,
   type IssuedCertificate,
@@ -90,14 +90,6 @@ async function readIfExists(path: string): Promise<string | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-}
-
-/** Writes a file with mode 0600 atomically (temp file, then rename). */
-export async function writeSecretFile(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, content, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
 }
 
 /** The first usable address of an IPv4 or IPv6 CIDR: 10.43.0.0/16 gives 10.43.0.1. */

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
-import { writeSecretFile } from './cluster.js';
+import { writeSecretFile } from './secret-file.js';
 
 export interface KubeconfigOptions {
   readonly server: string;

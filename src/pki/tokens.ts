@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/meta.js';
-import { writeSecretFile } from './cluster.js';
+import { writeSecretFile } from './secret-file.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -30,12 +30,7 @@ import {
   SECRETS,
 } from '../client/typed-refs.js';
 import { StatusError } from '../api/errors.js';
-import {
-  issueCertificate,
-  issueClientCertificate,
-  hostAddresses,
-  type CertificateAuthority,
-} from '../pki/index.js';
+import type { CertificateAuthority } from '../pki/index.js';
 import { createLogger } from '../util/log.js';
 import { K8TS_VERSION } from '../version.js';
 
@@ -328,6 +323,9 @@ async function startFakeNode(opts: {
 
 export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
+  // Loaded here, not at the top: `k8ts agent` shares this module but never signs certificates, and
+  // the X.509 library behind these costs a node about 17 MB of resident memory.
+  const { issueCertificate, issueClientCertificate, hostAddresses } = await import('../pki/index.js');
   const identity = await issueClientCertificate(opts.ca, `system:node:${nodeName}`, ['system:nodes']);
   const client = new RestClient(
     {

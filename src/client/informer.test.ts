@@ -391,3 +391,30 @@ test('a throwing handler does not stop others; a namespaced, label-selected info
   assert.deepEqual([...m.state.keys()].sort(), ['a/late', 'a/match']);
   await done(inf);
 });
+
+test('stripManagedFields keeps managedFields out of the cache, listed or watched', async () => {
+  const { server, client, done } = await setup();
+  const managed = [
+    { manager: 'kubectl', operation: 'Update' as const, apiVersion: 'v1', fieldsType: 'FieldsV1' as const },
+  ];
+  const withManaged = (name: string): KubeObject => {
+    const o = cm('ns', name);
+    o.metadata.managedFields = managed;
+    return o;
+  };
+  server.put(CM, withManaged('listed'));
+  const stripped = new SharedInformer(client, CONFIGMAPS, { ...FAST, stripManagedFields: true });
+  const kept = new SharedInformer(client, CONFIGMAPS, FAST);
+  stripped.start();
+  kept.start();
+  await stripped.waitForSync();
+  await kept.waitForSync();
+  server.put(CM, withManaged('watched'));
+  await until(() => stripped.getLister().get('ns', 'watched') !== undefined);
+  await until(() => kept.getLister().get('ns', 'watched') !== undefined);
+  for (const name of ['listed', 'watched']) {
+    assert.equal(stripped.getLister().get('ns', name)?.metadata.managedFields, undefined, name);
+    assert.deepEqual(kept.getLister().get('ns', name)?.metadata.managedFields, managed, name);
+  }
+  await done(stripped, kept);
+});

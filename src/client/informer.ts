@@ -312,6 +312,11 @@ export interface InformerOptions {
   minWatchTimeoutSeconds?: number;
   /** Additional named indexes (the namespace index is always there). */
   indexers?: Record<string, IndexFunc<KubeObject>>;
+  /**
+   * Drop metadata.managedFields from cached objects, as kube-controller-manager's informers do:
+   * controllers never read them, and they are a large share of every object's memory.
+   */
+  stripManagedFields?: boolean;
 }
 
 type WatchResult =
@@ -541,6 +546,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Lister
   private keyed(raw: unknown): { key: string; obj: T } | undefined {
     if (!isPlainObject(raw) || !isPlainObject(raw.metadata) || typeof raw.metadata.name !== 'string')
       return undefined;
+    if (this.opts.stripManagedFields && raw.metadata.managedFields !== undefined)
+      delete raw.metadata.managedFields;
     const obj = deepFreeze(raw as unknown as T);
     return { key: metaNamespaceKey(obj), obj };
   }
@@ -783,6 +790,8 @@ export interface InformerFactoryOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   pageSize?: number;
   minWatchTimeoutSeconds?: number;
+  /** Every informer drops managedFields from what it caches (see InformerOptions). */
+  stripManagedFields?: boolean;
 }
 
 /** One shared informer per resource (and namespace/selector), as upstream's SharedInformerFactory. */
@@ -816,6 +825,7 @@ export class SharedInformerFactory {
         backoff: this.opts.backoff,
         pageSize: this.opts.pageSize,
         minWatchTimeoutSeconds: this.opts.minWatchTimeoutSeconds,
+        stripManagedFields: this.opts.stripManagedFields,
       });
       this.informers.set(key, inf);
     }

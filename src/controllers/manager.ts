@@ -153,7 +153,11 @@ export function createControllerManager(opts: ControllerManagerOptions): Control
 
   async function startControllers(): Promise<void> {
     if (current || stopped) return;
-    const factory = new SharedInformerFactory(opts.client, { resyncPeriodMs: opts.resyncPeriodMs ?? 0 });
+    // Like kube-controller-manager's informers: no managedFields in the caches.
+    const factory = new SharedInformerFactory(opts.client, {
+      resyncPeriodMs: opts.resyncPeriodMs ?? 0,
+      stripManagedFields: true,
+    });
     const broadcaster = new EventBroadcaster(opts.client);
     const abort = new AbortController();
     const set: RunningSet = { factory, broadcaster, stops: [], abort };

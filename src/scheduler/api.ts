@@ -107,7 +107,7 @@ const REFS: Record<SourceKind, ResourceRef> = {
 
 /** The SchedulerClient of a real cluster: shared informers for reads, the REST API for writes. */
 export function restSchedulerClient(rest: RestClient, opts: { hostname?: string } = {}): SchedulerClient {
-  const factory = new SharedInformerFactory(rest, { resyncPeriodMs: 0 });
+  const factory = new SharedInformerFactory(rest, { resyncPeriodMs: 0, stripManagedFields: true });
   const broadcaster = new EventBroadcaster(rest);
   const recorders = new Map<string, ReturnType<EventBroadcaster['newRecorder']>>();
   const sources = new Map<SourceKind, ObjectSource<KubeObject>>();

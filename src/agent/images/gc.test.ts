@@ -170,4 +170,28 @@ describe('image garbage collection', () => {
     await gc.deleteUnusedImages();
     assert.deepEqual(removed, ['other']);
   });
+
+  it('reports ImageGCFailed when collection fails twice in a row', async () => {
+    const events: string[] = [];
+    const gc = new ImageGCManager({
+      runtime: {
+        listImages: () => Promise.resolve([]),
+        listContainers: () => Promise.resolve([]),
+        removeImage: () => Promise.resolve(),
+        imageFsInfo: () => Promise.resolve([]),
+      },
+      fsCapacity: () => Promise.resolve({ capacityBytes: 0, availableBytes: 0 }),
+      recorder: {
+        event: (_o: unknown, _t: string, reason: string, message: string) =>
+          events.push(`${reason}: ${message}`),
+      } as unknown as EventRecorder,
+      nodeRef: () => ({ kind: 'Node', name: 'n', uid: 'n' }),
+      periodMs: 10,
+    });
+    gc.start();
+    const deadline = Date.now() + 5000;
+    while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await gc.stop();
+    assert.equal(events[0], 'ImageGCFailed: invalid capacity 0 on image filesystem');
+  });
 });

@@ -235,8 +235,16 @@ export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<
       imageGC: {
         runtime: runtime.containerRuntime.client,
         // The pause image, and what `k8ts image import` pinned, whatever containerd's CRI says.
-        pinnedNames: async () =>
-          new Set([pauseImageRef(), ...(await pinnedImageNames(runtime.containerRuntime.endpoint))]),
+        pinnedNames: async () => {
+          const names = new Set([pauseImageRef()]);
+          try {
+            for (const n of await pinnedImageNames(runtime.containerRuntime.endpoint)) names.add(n);
+          } catch (err) {
+            // Not containerd, or no ctr: the CRI's own pins (containerd 1.7+) and the pause image count.
+            log.warn('cannot list pinned images with ctr', { error: err });
+          }
+          return names;
+        },
         policy: opts.tuning?.imageGC,
         periodMs: opts.tuning?.imageGC?.periodMs,
       },

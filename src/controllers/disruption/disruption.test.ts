@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import type {
   Deployment,
   Pod,
@@ -71,6 +71,9 @@ beforeEach(() => {
     clock,
   });
 });
+
+// Stopping drops the rechecks a sync schedules for disrupted pods.
+afterEach(() => controller.stop());
 
 function deploymentWithRs(replicas: number): { d: Deployment; rs: ReplicaSet } {
   const d: Deployment = put(deployments, {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sameContent } from './objects.js';
+import { cloneObject, sameContent } from './objects.js';
 
 /** The rule sameContent implements, spelled out the slow way: JSON with sorted keys. */
 function canonical(v: unknown): string {
@@ -51,4 +51,21 @@ test('sameContent agrees with comparing sorted-key JSON on random objects', () =
     assert.equal(sameContent(a, b), want, `${canonical(a)} vs ${canonical(b)}`);
   }
   assert.ok(equal > 100 && equal < 4900, `a mix of equal and different pairs (${equal} equal)`);
+});
+
+test('cloneObject copies JSON data deeply, like structuredClone, sharing nothing', () => {
+  const original = {
+    a: [1, { b: 'x', c: null, d: undefined }],
+    e: { f: { g: [true, 0, -1.5, ''] } },
+    when: new Date(0),
+  };
+  const copy = cloneObject(original);
+  assert.deepEqual(copy, structuredClone(original));
+  assert.ok('d' in (copy.a[1] as object), 'keys holding undefined are kept');
+  assert.notEqual(copy.a, original.a);
+  assert.notEqual(copy.a[1], original.a[1]);
+  assert.notEqual(copy.e.f.g, original.e.f.g);
+  assert.ok(copy.when instanceof Date && copy.when !== original.when);
+  (copy.e.f.g as unknown[]).push('more');
+  assert.equal(original.e.f.g.length, 4);
 });

@@ -60,8 +60,28 @@ export function toStorage(desc: ResourceDescription, servedObj: KubeObject): Kub
   return desc.conversion ? desc.conversion.toStorage(servedObj) : servedObj;
 }
 
+/**
+ * A deep copy of an API object. Objects here are JSON data (plain objects, arrays, primitives), which
+ * a direct walk copies several times faster than structuredClone; anything else found inside (a Date,
+ * a Map) still goes through structuredClone.
+ */
 export function cloneObject<T>(obj: T): T {
-  return structuredClone(obj);
+  return copyJsonLike(obj) as T;
+}
+
+function copyJsonLike(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyJsonLike(v[i]);
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) out[k] = copyJsonLike(src[k]);
+  return out;
 }
 
 /** Reads a dotted path ('.spec.replicas' or 'spec.replicas'). */

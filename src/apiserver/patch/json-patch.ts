@@ -7,6 +7,7 @@ import type { JsonObject, JsonValue } from '../../api/meta.js';
 import { isPlainObject } from '../../api/meta.js';
 import { genericUnprocessable, jsonTypeName, requestEntityTooLargeMessage } from './status.js';
 import { jsonEqual } from './typed.js';
+import { cloneObject } from '../objects.js';
 
 /** Upstream's limit on the operations of one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
@@ -140,7 +141,7 @@ function valueOf(op: JsonObject): JsonValue {
  * Errors are StatusErrors as kube-apiserver returns them.
  */
 export function applyJsonPatch(doc: JsonValue, ops: unknown): JsonValue {
-  if (ops === null) return structuredClone(doc);
+  if (ops === null) return cloneObject(doc);
   if (!Array.isArray(ops)) {
     throw badRequest(`json: cannot unmarshal ${jsonTypeName(ops)} into Go value of type jsonpatch.Patch`);
   }
@@ -157,7 +158,7 @@ export function applyJsonPatch(doc: JsonValue, ops: unknown): JsonValue {
     );
   }
   if (!isContainer(doc)) throw genericUnprocessable('the document is not an object or array');
-  let root: Container = structuredClone(doc);
+  let root: Container = cloneObject(doc);
   try {
     for (const raw of ops as Array<JsonObject | null>) {
       const op: JsonObject = raw ?? {};

@@ -4,6 +4,7 @@
 import { badRequest } from '../../api/errors.js';
 import type { JsonObject, JsonValue } from '../../api/meta.js';
 import { isPlainObject } from '../../api/meta.js';
+import { cloneObject } from '../objects.js';
 
 function pruneNulls(v: JsonValue): JsonValue {
   if (Array.isArray(v)) return v.filter((x) => x !== null).map(pruneNulls);
@@ -39,7 +40,7 @@ export function applyMergePatch(doc: JsonValue, patch: JsonValue): JsonValue {
     throw badRequest('Invalid JSON Patch');
   if (Array.isArray(patch)) return pruneNulls(structuredClone(patch));
   if (!isPlainObject(doc)) return pruneNulls(structuredClone(patch));
-  const out: JsonObject = structuredClone(doc);
+  const out = cloneObject(doc);
   mergeDocs(out, patch);
   return out;
 }

@@ -7,6 +7,7 @@ import type { JsonObject, JsonValue } from '../../api/meta.js';
 import { isPlainObject } from '../../api/meta.js';
 import type { Schema, SchemaRegistry } from '../../api/schema.js';
 import { genericUnprocessable, goFormat, goTypeName, unknownError } from './status.js';
+import { cloneObject } from '../objects.js';
 
 const DIRECTIVE = '$patch';
 const REPLACE = 'replace';
@@ -552,7 +553,7 @@ export function applyStrategicMergePatch(
     name: ctx.schemaRef,
   };
   try {
-    return mergeMap(structuredClone(doc), structuredClone(patch), meta);
+    return mergeMap(cloneObject(doc), cloneObject(patch), meta);
   } catch (e) {
     if (e instanceof SmpError) throw toStatus(e);
     throw e;

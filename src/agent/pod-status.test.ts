@@ -245,3 +245,27 @@ describe('pod status', () => {
     assert.equal(patch.status.podIP, null);
   });
 });
+
+describe('init container readiness', () => {
+  test("an init container that exited with success is ready, a failed one is not (kubelet's prober)", () => {
+    const p = pod({
+      initContainers: [
+        { name: 'init-ok', image: 'busybox' },
+        { name: 'init-bad', image: 'busybox' },
+      ],
+    });
+    const st = computePodStatus({
+      pod: p,
+      runtime: rt([], [exited('init-ok', 0), exited('init-bad', 1)]),
+      hostIP: '192.0.2.1',
+      now: T0,
+    });
+    assert.deepEqual(
+      st.initContainerStatuses?.map((c) => [c.name, c.ready, c.started]),
+      [
+        ['init-ok', true, false],
+        ['init-bad', false, false],
+      ],
+    );
+  });
+});

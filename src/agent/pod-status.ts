@@ -122,6 +122,7 @@ function containerStatus(
   spec: Container,
   c: RuntimeContainerStatus | undefined,
   sidecar: boolean,
+  init = false,
 ): ContainerStatus {
   if (!c) {
     return {
@@ -167,6 +168,8 @@ function containerStatus(
   if (c.containerID) out.containerID = c.containerID;
   // An init container that ran to completion reports started: false, a sidecar reports like a container.
   if (!sidecar && c.phase === 'terminated') out.started = false;
+  // As kubelet's prober: an init container that exited with success is ready.
+  if (init && !sidecar && c.phase === 'terminated' && c.termination?.exitCode === 0) out.ready = true;
   return out;
 }
 
@@ -197,7 +200,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
 
   const initSpecs = pod.spec?.initContainers ?? [];
   const initByName = new Map(runtime.initContainers.map((c) => [c.name, c]));
-  const initStatuses = initSpecs.map((s) => containerStatus(s, initByName.get(s.name), isSidecar(s)));
+  const initStatuses = initSpecs.map((s) => containerStatus(s, initByName.get(s.name), isSidecar(s), true));
   const byName = new Map(runtime.containers.map((c) => [c.name, c]));
   const containerStatuses = (pod.spec?.containers ?? []).map((s) =>
     containerStatus(s, byName.get(s.name), false),

@@ -193,6 +193,8 @@ test("the seeds' init-container pod shows Init:0/2, Init:1/2, then Running", asy
     section(described, 'init-myservice'),
     /State:\s+Terminated\n\s+Reason:\s+Completed\n\s+Exit Code:\s+0/,
   );
+  // As kubelet: an init container that finished with success is Ready.
+  assert.match(section(described, 'init-myservice'), /Ready:\s+True/);
   assert.match(section(described, 'init-mydb'), /State:\s+Running/);
 
   writeFileSync(join(gates, 'mydb'), '');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../../api/generated/types.js';
-import type { CriClient } from '../cri/client.js';
+import { CriError, type CriClient } from '../cri/client.js';
 import type { Image } from '../cri/types.js';
 import type { PodObjectSource } from './env.js';
 import { goDuration, imageNameError, ImageManager } from './images.js';
@@ -28,7 +28,12 @@ function fakeClient(present: Set<string>, pullable: Set<string>): CriClient {
     pullImage: (ref: string) => {
       if (!pullable.has(ref))
         return Promise.reject(
-          new Error(`rpc error: code = NotFound desc = failed to pull and unpack image "${ref}"`),
+          new CriError(
+            'PullImage',
+            5,
+            `failed to pull and unpack image "${ref}"`,
+            `CRI PullImage: NOT_FOUND: failed to pull and unpack image "${ref}"`,
+          ),
         );
       present.add(ref);
       return Promise.resolve(ref);
@@ -113,7 +118,7 @@ describe('ImageManager events', () => {
     );
   });
 
-  it('a failed pull: Failed with the error, then BackOff while the back-off lasts', async () => {
+  it('a failed pull: Failed with the error as grpc-go prints it, then BackOff while the back-off lasts', async () => {
     const events: string[] = [];
     let now = 1_000_000;
     const m = new ImageManager(fakeClient(new Set(), new Set()), source, () => now);

@@ -9,6 +9,7 @@ import { metrics } from '../../util/metrics.js';
 import type { CriClient } from '../cri/client.js';
 import type { AuthConfig, PodSandboxConfig } from '../cri/types.js';
 import { normalizeImageRef } from '../images/oci.js';
+import { grpcErrorText } from './cri-errors.js';
 import type { PodObjectSource } from './env.js';
 
 const log = createLogger('kuberuntime.images');
@@ -227,15 +228,17 @@ export class ImageManager {
         (i) => i?.size,
         (e: unknown) => log.debug('image status after pull', { image: normalized, err: e as Error }),
       );
+      // A pull shared with an earlier request may have begun before this one asked.
+      const waitedMs = this.now() - asked;
       events(
         'Normal',
         'Pulled',
-        `Successfully pulled image "${image}" in ${goDuration(pullMs)} (${goDuration(this.now() - asked)} including waiting).` +
+        `Successfully pulled image "${image}" in ${goDuration(Math.min(pullMs, waitedMs))} (${goDuration(waitedMs)} including waiting).` +
           (size !== undefined ? ` Image size: ${size} bytes.` : ''),
       );
       return { ok: true, imageRef: ref };
     } catch (e) {
-      const message = (e as Error).message;
+      const message = grpcErrorText(e);
       events('Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
       const delayMs = b ? Math.min(IMAGE_BACKOFF_MAX_MS, b.delayMs * 2) : IMAGE_BACKOFF_BASE_MS;
       this.backoff.set(normalized, { delayMs, until: this.now() + delayMs, message });

@@ -40,6 +40,7 @@ import {
   type PodObjectSource,
   type PodRuntimeFacts,
 } from './env.js';
+import { grpcErrorText, grpcStatusMessage } from './cri-errors.js';
 import { runHook } from './hooks.js';
 import { ImageManager } from './images.js';
 import {
@@ -129,6 +130,10 @@ interface CrashBackoff {
   until: number;
   /** The delay the next exit will get. */
   nextDelayMs: number;
+  /** Until then the exit itself shows (STATUS Error), then CrashLoopBackOff. */
+  showExitUntil: number;
+  /** The wait was reported (its BackOff event). */
+  announced: boolean;
 }
 
 interface PodMemo {
@@ -137,10 +142,6 @@ interface PodMemo {
   volumes?: Map<string, string>;
   volumesAt: number;
   sandboxError?: Waiting;
-  /** Until then the exit itself shows (STATUS Error), then CrashLoopBackOff. */
-  showExitUntil: number;
-  /** The wait was reported (its BackOff event). */
-  announced: boolean;
   sandboxRetryAt: number;
   sandboxBackoffMs: number;
   /** Sandbox id → its IPs (they never change for a sandbox). */
@@ -189,6 +190,7 @@ export class CriRuntime implements PodRuntime {
   private runtimeVersion = 'containerd://unknown';
   private readonly configureNetwork: ((podCIDR: string) => void) | undefined;
   private networkFor: string | undefined;
+  private recorder: EventRecorder | undefined;
 
   constructor(opts: CriRuntimeOptions) {
     this.client = opts.client;
@@ -197,7 +199,6 @@ export class CriRuntime implements PodRuntime {
     this.images = new ImageManager(opts.client, opts.source, this.now);
     const paths = runtimePaths(opts.dataDir);
     this.volumes = new VolumeManager(paths.podsDir, opts.source);
-  private recorder: EventRecorder | undefined;
     this.logsDir = paths.podLogsDir;
     this.dns = {
       clusterDNS: opts.dns?.clusterDNS ?? [],
@@ -222,15 +223,6 @@ export class CriRuntime implements PodRuntime {
     return this.runtimeVersion;
   }
 
-  private memo(uid: string): PodMemo {
-    let m = this.memos.get(uid);
-    if (!m) {
-      m = {
-        waiting: new Map(),
-        crash: new Map(),
-        volumesAt: 0,
-        sandboxRetryAt: 0,
-        sandboxBackoffMs: 0,
   /** Where the kubelet's pod and container events (Pulling, Created, Started, BackOff ...) go. */
   setEventRecorder(recorder: EventRecorder): void {
     this.recorder = recorder;
@@ -269,6 +261,15 @@ export class CriRuntime implements PodRuntime {
     );
   }
 
+  private memo(uid: string): PodMemo {
+    let m = this.memos.get(uid);
+    if (!m) {
+      m = {
+        waiting: new Map(),
+        crash: new Map(),
+        volumesAt: 0,
+        sandboxRetryAt: 0,
+        sandboxBackoffMs: 0,
         ips: new Map(),
       };
       this.memos.set(uid, m);
@@ -469,8 +470,10 @@ export class CriRuntime implements PodRuntime {
         startFailures.inc({ reason: e instanceof VolumeError ? 'FailedMount' : 'FailedCreatePodSandBox' });
         memo.sandboxError = {
           reason,
-          message: e instanceof VolumeError ? e.message : `Failed to create pod sandbox: ${errorText(e)}`,
+          message: e instanceof VolumeError ? e.message : `Failed to create pod sandbox: ${grpcErrorText(e)}`,
         };
+        if (e instanceof VolumeError) this.podEvent(pod, 'Warning', 'FailedMount', e.message);
+        else this.podEvent(pod, 'Warning', 'FailedCreatePodSandBox', memo.sandboxError.message ?? '');
         memo.sandboxBackoffMs = Math.min(
           SANDBOX_RETRY_MAX_MS,
           memo.sandboxBackoffMs ? memo.sandboxBackoffMs * 2 : 1000,
@@ -523,8 +526,6 @@ export class CriRuntime implements PodRuntime {
       if (!ok) {
         const w = memo.waiting.get(c.name);
         wake(w?.retryAfterMs ?? 2000);
-        if (e instanceof VolumeError) this.podEvent(pod, 'Warning', 'FailedMount', e.message);
-        else this.podEvent(pod, 'Warning', 'FailedCreatePodSandBox', memo.sandboxError.message ?? '');
       } else wake(QUICK_RELIST_MS);
       return ok;
     };
@@ -551,16 +552,36 @@ export class CriRuntime implements PodRuntime {
           exit: finished,
           until: nsToMs(finished) + delay,
           nextDelayMs: Math.min(CRASH_BACKOFF_MAX_MS, Math.max(CRASH_BACKOFF_BASE_MS, delay * 2)),
+          showExitUntil: this.now() + SHOW_EXIT_MS,
+          announced: false,
         };
         memo.crash.set(c.name, b);
       }
       const wait = b.until - this.now();
+      // A fresh exit with a back-off ahead is reported as it is (Error, Completed) for a moment,
+      // whatever syncs happen meanwhile (our own status write brings one at once).
+      if (wait > 0 && this.now() < b.showExitUntil && b.until > b.showExitUntil) {
+        memo.waiting.delete(c.name);
+        wake(b.showExitUntil - this.now());
+        return 'backoff';
+      }
       if (wait > 0) {
         const delaySec = Math.round((b.until - nsToMs(finished)) / 1000);
+        const podText = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
         memo.waiting.set(c.name, {
           reason: 'CrashLoopBackOff',
           message: `back-off ${delaySec}s restarting failed container=${c.name} pod=${podText}`,
         });
+        if (!b.announced) {
+          b.announced = true;
+          this.containerEvent(
+            pod,
+            c,
+            'Warning',
+            'BackOff',
+            `Back-off restarting failed container ${c.name} in pod ${podText}`,
+          );
+        }
         wake(wait);
         return 'backoff';
       }
@@ -603,36 +624,16 @@ export class CriRuntime implements PodRuntime {
       }
     }
 
-          showExitUntil: this.now() + SHOW_EXIT_MS,
-          announced: false,
     if (initDone && !podFailed) {
       for (const c of pod.spec?.containers ?? []) {
         const latest = (groups.get(c.name) ?? [])[0];
         if (!latest) {
-      // A fresh exit with a back-off ahead is reported as it is (Error, Completed) for a moment,
-      // whatever syncs happen meanwhile (our own status write brings one at once).
-      if (wait > 0 && this.now() < b.showExitUntil && b.until > b.showExitUntil) {
-        memo.waiting.delete(c.name);
-        wake(b.showExitUntil - this.now());
-        return 'backoff';
-      }
           await start(c, 'app', 0);
           continue;
-        const podText = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
         }
         const inCurrent = latest.sandboxId === sandboxId;
         const st = latest.status.state;
         if (inCurrent && st === 'CONTAINER_RUNNING') {
-        if (!b.announced) {
-          b.announced = true;
-          this.containerEvent(
-            pod,
-            c,
-            'Warning',
-            'BackOff',
-            `Back-off restarting failed container ${c.name} in pod ${podText}`,
-          );
-        }
           if (latest.status.annotations[ANNOTATION_CONTAINER_HASH] !== containerHash(c)) {
             log.info('container spec changed; restarting it', { pod: pod.metadata.name, container: c.name });
             await this.client.stopContainer(latest.status.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
@@ -645,7 +646,7 @@ export class CriRuntime implements PodRuntime {
           try {
             await this.client.startContainer(latest.status.id);
           } catch (e) {
-            memo.waiting.set(c.name, { reason: 'RunContainerError', message: errorText(e) });
+            memo.waiting.set(c.name, { reason: 'RunContainerError', message: grpcStatusMessage(e) });
           }
           wake(QUICK_RELIST_MS);
           continue;
@@ -686,6 +687,7 @@ export class CriRuntime implements PodRuntime {
     if (!img.ok) {
       memo.waiting.set(c.name, { reason: img.reason, message: img.message, retryAfterMs: img.retryAfterMs });
       startFailures.inc({ reason: img.reason });
+      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${img.reason}`);
       return false;
     }
     let id: string | undefined;
@@ -710,8 +712,9 @@ export class CriRuntime implements PodRuntime {
         e instanceof ContainerConfigError || e instanceof VolumeError
           ? 'CreateContainerConfigError'
           : 'CreateContainerError';
-      memo.waiting.set(c.name, { reason, message: errorText(e) });
+      memo.waiting.set(c.name, { reason, message: grpcStatusMessage(e) });
       startFailures.inc({ reason });
+      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${grpcStatusMessage(e)}`);
       log.warn('cannot create container', {
         pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
         container: c.name,
@@ -719,11 +722,13 @@ export class CriRuntime implements PodRuntime {
       });
       return false;
     }
+    this.containerEvent(pod, c, 'Normal', 'Created', `Created container ${c.name}`);
     try {
       await this.client.startContainer(id);
     } catch (e) {
-      memo.waiting.set(c.name, { reason: 'RunContainerError', message: errorText(e) });
+      memo.waiting.set(c.name, { reason: 'RunContainerError', message: grpcStatusMessage(e) });
       startFailures.inc({ reason: 'RunContainerError' });
+      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${grpcStatusMessage(e)}`);
       log.warn('cannot start container', {
         pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
         container: c.name,
@@ -732,13 +737,13 @@ export class CriRuntime implements PodRuntime {
       return false;
     }
     containerStarts.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.containerEvent(pod, c, 'Normal', 'Started', `Started container ${c.name}`);
     const postStart = c.lifecycle?.postStart;
     if (postStart) {
       const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
       try {
         await runHook(postStart, {
           client: this.client,
-      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${img.reason}`);
           containerId: id,
           container: c,
           podIP: facts.podIP,
@@ -748,6 +753,8 @@ export class CriRuntime implements PodRuntime {
         // As kubelet: a failed postStart hook kills the container; it restarts per the policy.
         memo.waiting.set(c.name, { reason: 'PostStartHookError', message: errorText(e) });
         startFailures.inc({ reason: 'FailedPostStartHook' });
+        // As kubelet: the hook's output stays out of the event (it may hold secrets).
+        this.containerEvent(pod, c, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
         log.warn('postStart hook failed', {
           pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
           container: c.name,
@@ -765,7 +772,6 @@ export class CriRuntime implements PodRuntime {
   private writeEtcHosts(pod: Pod, ips: string[]): string {
     const dir = this.volumes.podDir(pod.metadata.uid ?? '');
     const file = join(dir, 'etc-hosts');
-      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${errorText(e)}`);
     const content = etcHostsContent(pod, ips, this.dns.clusterDomain);
     let current: string | undefined;
     try {
@@ -773,13 +779,11 @@ export class CriRuntime implements PodRuntime {
     } catch {
       current = undefined;
     }
-    this.containerEvent(pod, c, 'Normal', 'Created', `Created container ${c.name}`);
     if (current !== content) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, content, { mode: 0o644 });
     }
     return file;
-      this.containerEvent(pod, c, 'Warning', 'Failed', `Error: ${errorText(e)}`);
   }
 
   /** Whether no container of the pod will run again (restart policy says so for every one). */
@@ -788,7 +792,6 @@ export class CriRuntime implements PodRuntime {
     if (policy === 'Always') return false;
     for (const c of pod.spec?.initContainers ?? []) {
       const l = (groups.get(c.name) ?? [])[0];
-    this.containerEvent(pod, c, 'Normal', 'Started', `Started container ${c.name}`);
       if (!l || l.status.state !== 'CONTAINER_EXITED') continue;
       if (l.status.exitCode !== 0 && policy === 'Never') return true;
     }
@@ -804,8 +807,6 @@ export class CriRuntime implements PodRuntime {
   }
 
   // ---------------------------------------------------------------- garbage
-        // As kubelet: the hook's output stays out of the event (it may hold secrets).
-        this.containerEvent(pod, c, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
 
   /** Keeps the ready sandbox and the one before it (its containers hold restart history). */
   private async collectOldSandboxes(sandboxes: PodSandbox[], ready: PodSandbox): Promise<void> {
@@ -869,6 +870,7 @@ export class CriRuntime implements PodRuntime {
       const w = memo.waiting.get(c.name);
       const waitingMsg = w?.message;
       if (!latest) {
+        // As kubelet: in a pod with init containers, any container not created yet is PodInitializing.
         const reason =
           memo.sandboxError?.reason ??
           w?.reason ??
@@ -921,7 +923,6 @@ export class CriRuntime implements PodRuntime {
         return s;
       }
       // Exited (or lost with a dead sandbox, or in an unknown state).
-        // As kubelet: in a pod with init containers, any container not created yet is PodInitializing.
       const term =
         st.state === 'CONTAINER_EXITED'
           ? this.termination(latest)
@@ -993,6 +994,8 @@ export class CriRuntime implements PodRuntime {
         .filter((s) => s.status.state === 'CONTAINER_RUNNING' || s.status.state === 'CONTAINER_CREATED')
         .map(async (s) => {
           const spec = specs.get(s.status.labels[LABEL_CONTAINER_NAME] ?? s.status.metadata.name);
+          if (spec && s.status.state === 'CONTAINER_RUNNING')
+            this.containerEvent(pod, spec, 'Normal', 'Killing', `Stopping container ${spec.name}`);
           const preStop = spec?.lifecycle?.preStop;
           if (preStop && s.status.state === 'CONTAINER_RUNNING' && grace > 0) {
             try {
@@ -1045,8 +1048,6 @@ export class CriRuntime implements PodRuntime {
   async listRunning(): Promise<RunningPod[]> {
     const byUid = new Map<string, RunningPod>();
     for (const s of await this.client.listPodSandbox()) {
-          if (spec && s.status.state === 'CONTAINER_RUNNING')
-            this.containerEvent(pod, spec, 'Normal', 'Killing', `Stopping container ${spec.name}`);
       const uid = s.labels[LABEL_POD_UID];
       if (!uid || byUid.has(uid)) continue;
       byUid.set(uid, {

@@ -128,6 +128,10 @@ describe('ImageManager events', () => {
     now += 1000;
     const second = await m.ensure(pod, 'no-such/image:v9', undefined, undefined, sink);
     assert.equal(second.ok ? '' : second.reason, 'ImagePullBackOff');
+    assert.equal(
+      second.ok ? '' : second.message,
+      'Back-off pulling image "no-such/image:v9": ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/no-such/image:v9"',
+    );
     assert.deepEqual(events, [
       'Normal Pulling Pulling image "no-such/image:v9"',
       'Warning Failed Failed to pull image "no-such/image:v9": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/no-such/image:v9"',

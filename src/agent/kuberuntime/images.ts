@@ -241,7 +241,12 @@ export class ImageManager {
       const message = grpcErrorText(e);
       events('Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
       const delayMs = b ? Math.min(IMAGE_BACKOFF_MAX_MS, b.delayMs * 2) : IMAGE_BACKOFF_BASE_MS;
-      this.backoff.set(normalized, { delayMs, until: this.now() + delayMs, message });
+      // As kubelet: the back-off's message carries the pull error with its reason.
+      this.backoff.set(normalized, {
+        delayMs,
+        until: this.now() + delayMs,
+        message: `ErrImagePull: ${message}`,
+      });
       return { ok: false, reason: 'ErrImagePull', message, retryAfterMs: delayMs };
     }
   }

@@ -20,7 +20,7 @@ export interface ExtraSubresource {
 }
 
 export interface CachedDoc {
-  readonly body: string;
+  readonly body: string | Buffer;
   readonly etag: string;
 }
 

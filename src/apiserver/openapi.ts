@@ -8,6 +8,7 @@ import type { ResourceDescription } from '../api/types.js';
 import { verbsOf, type ResourceRegistry } from './resource-registry.js';
 import type { CachedDoc } from './discovery.js';
 import { supportsStrategicMerge } from './patch/index.js';
+import { encodeOpenApiV2 } from './openapi-v2-proto.js';
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const STATUS_REF = `${META}.Status`;
@@ -529,9 +530,21 @@ function hashOf(body: string): string {
   return createHash('sha512').update(body).digest('hex').toUpperCase();
 }
 
+/**
+ * The media types of the OpenAPI v2 document in protobuf (gnostic's openapi.v2.Document): clients
+ * (kubectl among them) ask with the historical '@' spelling, which Go's MIME parser refuses in a
+ * Content-Type, so the answer is labelled with the '.' spelling, as kube-openapi does.
+ */
+export const OPENAPI_V2_PROTOBUF_TYPES = [
+  'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+  'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+];
+export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
 export class OpenApiCache {
   private generation = -1;
   private v2: CachedDoc | undefined;
+  private v2Proto: CachedDoc | undefined;
   private v3Index: CachedDoc | undefined;
   private v3Docs = new Map<string, CachedDoc>();
 
@@ -549,6 +562,7 @@ export class OpenApiCache {
   private fresh(): void {
     if (this.generation !== this.registry.generation) {
       this.v2 = undefined;
+      this.v2Proto = undefined;
       this.v3Index = undefined;
       this.v3Docs = new Map();
       this.generation = this.registry.generation;
@@ -648,5 +662,15 @@ export class OpenApiCache {
     });
     this.v2 = { body, etag: `"${hashOf(body)}"` };
     return this.v2;
+  }
+
+  /** The same document as v2Document, in protobuf. */
+  v2ProtoDocument(): CachedDoc {
+    const json = this.v2Document();
+    if (this.v2Proto) return this.v2Proto;
+    const body = encodeOpenApiV2(JSON.parse(String(json.body)) as Json);
+    // The JSON document's ETag serves both, as kube-openapi's does: the response varies by Accept.
+    this.v2Proto = { body, etag: json.etag };
+    return this.v2Proto;
   }
 }

@@ -125,10 +125,21 @@ describe('API server endpoints', () => {
     assert.equal(stale.status, 301);
     const v2 = await t.request('GET', '/openapi/v2', undefined, { Accept: 'application/json' });
     assert.equal(v2.json.swagger, '2.0');
-    const proto = await t.request('GET', '/openapi/v2', undefined, {
-      Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+    const proto = await fetch(`${t.url}/openapi/v2`, {
+      headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' },
     });
-    assert.equal(proto.status, 406);
+    assert.equal(proto.status, 200);
+    assert.equal(
+      proto.headers.get('content-type'),
+      'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+    );
+    // Field 1 (swagger) comes first: tag 0x0a, length 3, "2.0".
+    assert.deepEqual(
+      [...new Uint8Array(await proto.arrayBuffer()).subarray(0, 5)],
+      [0x0a, 3, 0x32, 0x2e, 0x30],
+    );
+    const refused = await t.request('GET', '/openapi/v2', undefined, { Accept: 'application/xml' });
+    assert.equal(refused.status, 406);
   });
 
   test('unknown paths and resources answer 404 Status; wrong verbs 405', async () => {

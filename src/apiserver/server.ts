@@ -19,7 +19,7 @@ import type { AdmissionPlugin } from './admission.js';
 import { readBody, MAX_REQUEST_BODY_BYTES } from './body.js';
 import { bootstrapDefaults, firstServiceIP } from './bootstrap.js';
 import { DiscoveryCache, type CachedDoc, type ExtraSubresource } from './discovery.js';
-import { OpenApiCache } from './openapi.js';
+import { OPENAPI_V2_PROTOBUF_CONTENT_TYPE, OPENAPI_V2_PROTOBUF_TYPES, OpenApiCache } from './openapi.js';
 import {
   ANONYMOUS_USER,
   parseRequestInfo,
@@ -258,7 +258,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const send = (
     res: ServerResponse,
     status: number,
-    body: string,
+    body: string | Buffer,
     contentType: string,
     headers: Record<string, string | string[]> = {},
   ): void => {
@@ -386,14 +386,25 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       );
     }
     if (path === '/openapi/v2' || path === '/swagger.json') {
-      const ranges = parseAccept(accept);
-      const jsonOk =
-        ranges.length === 0 ||
-        ranges.some((r) => r.type === 'application/json' || r.type === '*/*' || r.type === 'application/*');
-      if (!jsonOk) {
-        sendStatus(res, notAcceptable('only the following media types are accepted: application/json'));
+      // The first range we can serve wins, as kube-openapi's handler picks.
+      const choice = parseAccept(accept).find(
+        (r) =>
+          OPENAPI_V2_PROTOBUF_TYPES.includes(r.type) ||
+          r.type === 'application/json' ||
+          r.type === '*/*' ||
+          r.type === 'application/*',
+      );
+      if (accept && !choice) {
+        sendStatus(
+          res,
+          notAcceptable(
+            `only the following media types are accepted: application/json, ${OPENAPI_V2_PROTOBUF_TYPES.join(', ')}`,
+          ),
+        );
         return 406;
       }
+      if (choice && OPENAPI_V2_PROTOBUF_TYPES.includes(choice.type))
+        return sendDoc(req, res, openapi.v2ProtoDocument(), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
       return sendDoc(req, res, openapi.v2Document(), 'application/json');
     }
     if (path === '/openapi/v3' || path === '/openapi/v3/')

@@ -96,6 +96,36 @@ describe('kubectl verbs against k8ts server', () => {
     assert.equal(await k(['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.generation}']), '2');
   });
 
+  test('a kind: List file is validated (through the protobuf OpenAPI v2), applied and deleted', async () => {
+    const list = (dataField: string): string =>
+      [
+        'apiVersion: v1',
+        'kind: List',
+        'items:',
+        '- apiVersion: v1',
+        '  kind: ConfigMap',
+        '  metadata: {name: listed-a}',
+        `  ${dataField}: {x: "1"}`,
+        '- apiVersion: v1',
+        '  kind: ConfigMap',
+        '  metadata: {name: listed-b}',
+        '',
+      ].join('\n');
+    const bad = await kr(['apply', '-f', file('bad-list.yaml', list('datax'))]);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /ValidationError\(ConfigMap\): unknown field "datax" in io\.k8s\.api\.core\.v1\.ConfigMap/,
+    );
+    const path = file('list.yaml', list('data'));
+    assert.equal(
+      (await k(['apply', '-f', path])).trim(),
+      'configmap/listed-a created\nconfigmap/listed-b created',
+    );
+    assert.equal(await k(['get', 'configmap', 'listed-a', '-o', 'jsonpath={.data.x}']), '1');
+    assert.match(await k(['delete', '-f', path]), /configmap "listed-b" deleted/);
+  });
+
   test('get: table, wide, yaml, json, jsonpath, custom columns, labels, selectors, all namespaces', async () => {
     const table = await k(['get', 'deployments']);
     const [header, row] = table.trim().split('\n');

@@ -5,7 +5,7 @@
 // write). With all N pods running, the agent's resident memory is read from /proc (the agent's own
 // process, not its containerd child).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +14,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient, type WatchHandle } from '../src/client/rest.js';
 import { NAMESPACES, NODES, PODS } from '../src/client/typed-refs.js';
 import { K8TS_BIN, removeDataDir, startServer } from '../test/support/k8ts-server.js';
-import type { TestRegistry } from '../test/support/registry.js';
+import { type TestRegistry, writeRegistriesYaml } from '../test/support/registry.js';
 
 export interface ApiStartupResult {
   /** Create request sent → Running seen on the watch, ms, in creation order. */
@@ -125,19 +125,7 @@ export async function measureThroughApi(registry: TestRegistry, n: number): Prom
   const server = await startServer({ readyTimeoutMs: 60_000 });
   const agentDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-agent-'));
   const registries = join(agentDir, 'registries.yaml');
-  writeFileSync(
-    registries,
-    [
-      'mirrors:',
-      '  docker.io:',
-      `    endpoint: ["${registry.endpoint}"]`,
-      'configs:',
-      `  "${registry.host}":`,
-      '    tls:',
-      '      insecure_skip_verify: true',
-      '',
-    ].join('\n'),
-  );
+  writeRegistriesYaml(registries, registry);
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
   const nodeName = 'bench-startup-node';
   let agentLog = '';

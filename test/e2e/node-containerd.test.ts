@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, type TestRegistry, writeRegistriesYaml } from '../support/registry.js';
 import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
 import { eventually as pollUntil } from '../support/eventually.js';
 
@@ -20,19 +20,7 @@ const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs
 
 before(async () => {
   registry = await startRegistry();
-  writeFileSync(
-    join(dataDir, 'registries.yaml'),
-    [
-      'mirrors:',
-      '  docker.io:',
-      `    endpoint: ["${registry.endpoint}"]`,
-      'configs:',
-      `  "${registry.host}":`,
-      '    tls:',
-      '      insecure_skip_verify: true',
-      '',
-    ].join('\n'),
-  );
+  writeRegistriesYaml(join(dataDir, 'registries.yaml'), registry);
   const nodePort = await freePort();
   server = await startServer({
     dataDir,

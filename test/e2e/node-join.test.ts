@@ -7,10 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, type TestRegistry, writeRegistriesYaml } from '../support/registry.js';
 import { K8TS_BIN, freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
 import { eventually as pollUntil } from '../support/eventually.js';
 import { nodeBridgeName, removeBridge } from '../../src/agent/cni/cni.js';
@@ -31,19 +31,6 @@ const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs
       `${err instanceof Error ? err.message : String(err)}\nagent output (tail):\n${agentOutput.slice(-4000)}`,
     );
   });
-
-function registriesYaml(reg: TestRegistry): string {
-  return [
-    'mirrors:',
-    '  docker.io:',
-    `    endpoint: ["${reg.endpoint}"]`,
-    'configs:',
-    `  "${reg.host}":`,
-    '    tls:',
-    '      insecure_skip_verify: true',
-    '',
-  ].join('\n');
-}
 
 /** Pids of processes started from the agent's data dir (its containerd), found through /proc. */
 function processesUnder(dir: string): number[] {
@@ -74,8 +61,8 @@ function inCidr(ip: string, cidr: string): boolean {
 
 before(async () => {
   registry = await startRegistry();
-  writeFileSync(join(serverDir, 'registries.yaml'), registriesYaml(registry));
-  writeFileSync(join(agentDir, 'registries.yaml'), registriesYaml(registry));
+  writeRegistriesYaml(join(serverDir, 'registries.yaml'), registry);
+  writeRegistriesYaml(join(agentDir, 'registries.yaml'), registry);
   server = await startServer({
     dataDir: serverDir,
     agent: true,

@@ -3,11 +3,11 @@
 // network waits in ContainerCreating with "network is not ready", and a hostNetwork pod still runs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, type TestRegistry, writeRegistriesYaml } from '../support/registry.js';
 import { eventually } from '../support/eventually.js';
 
 const NODE = 'k8ts-no-cidr';
@@ -20,19 +20,7 @@ const waitFor = <T>(what: string, probe: () => Promise<T | undefined>): Promise<
 
 before(async () => {
   registry = await startRegistry();
-  writeFileSync(
-    join(dataDir, 'registries.yaml'),
-    [
-      'mirrors:',
-      '  docker.io:',
-      `    endpoint: ["${registry.endpoint}"]`,
-      'configs:',
-      `  "${registry.host}":`,
-      '    tls:',
-      '      insecure_skip_verify: true',
-      '',
-    ].join('\n'),
-  );
+  writeRegistriesYaml(join(dataDir, 'registries.yaml'), registry);
   server = await startServer({
     dataDir,
     agent: true,

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, type TestRegistry, writeRegistriesYaml } from '../support/registry.js';
 import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
 import { eventually as pollUntil } from '../support/eventually.js';
 
@@ -50,19 +50,7 @@ spec:
 
 before(async () => {
   registry = await startRegistry();
-  writeFileSync(
-    join(dataDir, 'registries.yaml'),
-    [
-      'mirrors:',
-      '  docker.io:',
-      `    endpoint: ["${registry.endpoint}"]`,
-      'configs:',
-      `  "${registry.host}":`,
-      '    tls:',
-      '      insecure_skip_verify: true',
-      '',
-    ].join('\n'),
-  );
+  writeRegistriesYaml(join(dataDir, 'registries.yaml'), registry);
   server = await startServer({
     dataDir,
     agent: true,

@@ -3,10 +3,10 @@
 // spins shows CPU in use, and one that holds memory shows it in its working set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, type TestRegistry, writeRegistriesYaml } from '../support/registry.js';
 import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
 import { eventually } from '../support/eventually.js';
 
@@ -39,19 +39,7 @@ function rows(out: string): string[][] {
 
 before(async () => {
   registry = await startRegistry();
-  writeFileSync(
-    join(dataDir, 'registries.yaml'),
-    [
-      'mirrors:',
-      '  docker.io:',
-      `    endpoint: ["${registry.endpoint}"]`,
-      'configs:',
-      `  "${registry.host}":`,
-      '    tls:',
-      '      insecure_skip_verify: true',
-      '',
-    ].join('\n'),
-  );
+  writeRegistriesYaml(join(dataDir, 'registries.yaml'), registry);
   server = await startServer({
     dataDir,
     agent: true,

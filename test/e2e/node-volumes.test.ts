@@ -6,7 +6,7 @@
 // on the node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PersistentVolumeClaim } from '../../src/api/generated/types.js';
@@ -14,7 +14,7 @@ import { DEFAULT_HELPER_IMAGE } from '../../src/controllers/persistentvolume/loc
 import { eventually as pollUntil } from '../support/eventually.js';
 import { testImages } from '../support/images.js';
 import { freePort, removeDataDir, startServer, type TestServer } from '../support/k8ts-server.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, type TestRegistry, writeRegistriesYaml } from '../support/registry.js';
 
 let registry: TestRegistry;
 let server: TestServer;
@@ -30,19 +30,7 @@ before(async () => {
   if (!busybox) throw new Error('busybox test image was not built');
   const [repo = '', tag = ''] = DEFAULT_HELPER_IMAGE.split(':');
   await registry.push(repo, tag, busybox);
-  writeFileSync(
-    join(dataDir, 'registries.yaml'),
-    [
-      'mirrors:',
-      '  docker.io:',
-      `    endpoint: ["${registry.endpoint}"]`,
-      'configs:',
-      `  "${registry.host}":`,
-      '    tls:',
-      '      insecure_skip_verify: true',
-      '',
-    ].join('\n'),
-  );
+  writeRegistriesYaml(join(dataDir, 'registries.yaml'), registry);
   server = await startServer({
     dataDir,
     agent: true,

@@ -1,11 +1,10 @@
 // A `k8ts server` whose own node runs containerd and pulls the test images through a docker.io
 // mirror (the local registry of registry.ts), for end-to-end tests of the node agent. restart()
 // starts the server again on the same data dir and port (after a crash the test caused).
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from './eventually.js';
 import { freePort, startServer, type TestServer } from './k8ts-server.js';
-import { startRegistry, type TestRegistry } from './registry.js';
+import { startRegistry, type TestRegistry, writeRegistriesYaml } from './registry.js';
 
 export interface ContainerdNode {
   readonly registry: TestRegistry;
@@ -17,19 +16,7 @@ export interface ContainerdNode {
 
 export async function startContainerdNode(dataDir: string, nodeName: string): Promise<ContainerdNode> {
   const registry = await startRegistry();
-  writeFileSync(
-    join(dataDir, 'registries.yaml'),
-    [
-      'mirrors:',
-      '  docker.io:',
-      `    endpoint: ["${registry.endpoint}"]`,
-      'configs:',
-      `  "${registry.host}":`,
-      '    tls:',
-      '      insecure_skip_verify: true',
-      '',
-    ].join('\n'),
-  );
+  writeRegistriesYaml(join(dataDir, 'registries.yaml'), registry);
   const nodePort = await freePort();
   const extraArgs = [
     '--node-name',

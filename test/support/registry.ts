@@ -176,3 +176,24 @@ export function registriesFor(reg: TestRegistry): RegistriesConfig {
     disableDefaultEndpoint: true,
   };
 }
+
+/**
+ * Writes a k3s-format registries.yaml (what `--private-registry` and `<data-dir>/registries.yaml`
+ * read) making the registry the docker.io mirror. Pair it with `--disable-default-registry-endpoint`
+ * so that nothing falls back to Docker Hub.
+ */
+export function writeRegistriesYaml(path: string, reg: TestRegistry): void {
+  writeFileSync(
+    path,
+    [
+      'mirrors:',
+      '  docker.io:',
+      `    endpoint: ["${reg.endpoint}"]`,
+      'configs:',
+      `  "${reg.host}":`,
+      '    tls:',
+      '      insecure_skip_verify: true',
+      '',
+    ].join('\n'),
+  );
+}

@@ -23,7 +23,9 @@ const versionCommand: Command = {
 async function loadCommands(): Promise<Command[]> {
   const { serverCommand } = await import('./server.js');
   const { agentCommand } = await import('./agent.js');
-  return [serverCommand, agentCommand, versionCommand];
+  const { tokenCommand } = await import('./token.js');
+  const { imageCommand } = await import('./image.js');
+  return [serverCommand, agentCommand, tokenCommand, imageCommand, versionCommand];
 }
 
 function helpText(commands: readonly Command[]): string {

@@ -24,6 +24,7 @@ import { endpointsController, endpointSliceController } from './endpoints/index.
 import { csrApprovingController } from './certificates/index.js';
 import { nodeLifecycleControllerDescriptor } from './node-lifecycle/index.js';
 import { bootstrapSignerController } from './bootstrap-signer/index.js';
+import { tokenCleanerController } from './tokencleaner/index.js';
 import {
   persistentVolumeBinderController,
   pvcProtectionController,
@@ -67,6 +68,7 @@ registerController(endpointSliceController);
 registerController(csrApprovingController);
 registerController(nodeLifecycleControllerDescriptor());
 registerController(bootstrapSignerController());
+registerController(tokenCleanerController);
 registerController(persistentVolumeBinderController);
 registerController(pvcProtectionController);
 registerController(pvProtectionController);

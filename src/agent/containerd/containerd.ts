@@ -17,7 +17,7 @@ import { createLogger } from '../../util/log.js';
 import { metrics } from '../../util/metrics.js';
 import { DEFAULT_CNI_BIN_DIR, writeCniConfig } from '../cni/cni.js';
 import { CriClient, socketPath } from '../cri/client.js';
-import { importImage } from '../images/import.js';
+import { importArchivesIn, importImage } from '../images/import.js';
 import { buildPauseImage } from '../images/pause.js';
 import { overlaySupported, writeContainerdConfig, type Snapshotter } from './config.js';
 import { runtimePaths, type RuntimePaths } from './paths.js';
@@ -201,6 +201,8 @@ export class ContainerRuntime {
       // The pause image must be there before the first RunPodSandbox: nothing could pull it.
       if (!(await client.imageStatus(pause.ref)))
         await importImage(paths.socket, pause.archive, { snapshotter });
+      // Air-gapped images dropped into <data-dir>/agent/images/, as k3s preloads them (pinned).
+      await importArchivesIn(paths.socket, paths.imagesDir, { snapshotter });
     } catch (e) {
       await rt.stop();
       throw e;

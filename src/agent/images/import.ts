@@ -3,6 +3,8 @@
 // garbage collection leaves them alone: nothing could pull them back.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '../../util/log.js';
 
@@ -87,4 +89,41 @@ export async function pinnedImageNames(socket: string): Promise<Set<string>> {
     if (name) names.add(name);
   }
   return names;
+}
+
+/** Whether a file name is the agent's own pause image archive (imported on its own, first). */
+const isPauseArchive = (file: string): boolean => /^pause-.*\.oci\.tar$/.test(file);
+
+/**
+ * Imports every *.tar in `dir` (k3s's agent/images/ preloading for air-gapped nodes), except the
+ * agent's own pause archive that lives there too. One bad archive does not stop the others; each
+ * failure is logged and counted in the result.
+ */
+export async function importArchivesIn(
+  socket: string,
+  dir: string,
+  opts: ImportOptions = {},
+): Promise<{ imported: string[]; failed: string[] }> {
+  const imported: string[] = [];
+  const failed: string[] = [];
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.tar') && !isPauseArchive(f)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { imported, failed };
+    throw err;
+  }
+  for (const f of files) {
+    const file = join(dir, f);
+    try {
+      imported.push(...(await importImage(socket, file, opts)));
+    } catch (err) {
+      failed.push(file);
+      log.error('cannot import image archive', {
+        file,
+        err: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  return { imported, failed };
 }

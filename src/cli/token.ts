@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { StatusError } from '../api/errors.js';
 import type { Secret } from '../api/generated/types.js';
 import type { KubeObject } from '../api/meta.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -200,6 +201,8 @@ function connect(flags: ParsedFlags): RestClient {
 /** A failed request as client-go words it: `Post "URL": dial tcp HOST:PORT: connect: connection refused`. */
 export function requestErrorText(err: unknown, method: string, url: string): string {
   if (!(err instanceof Error)) return String(err);
+  // An answer from the server: its Status message, as client-go returns it.
+  if (err instanceof StatusError) return err.message;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
   const target = e.address !== undefined && e.port !== undefined ? `${e.address}:${e.port}` : '';
   const verb = method[0] + method.slice(1).toLowerCase();
@@ -217,8 +220,7 @@ export function requestErrorText(err: unknown, method: string, url: string): str
     case undefined:
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
         return `${prefix}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)`;
-      // A StatusError from the server: its message, as client-go returns it.
-      return e.message;
+      return `${prefix}: ${e.message}`;
     default:
       return `${prefix}: ${e.message}`;
   }

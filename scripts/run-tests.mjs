@@ -40,18 +40,31 @@ if (files.length === 0) {
 }
 
 // Tests that own host-wide state (containerd, the k8ts0 CNI bridge and its pod network) run one at a
-// time after the rest; everything else runs two files at a time.
+// time after the rest, holding a lock on the host so that another run of them (a second checkout, a
+// benchmark) waits instead of fighting over the bridge; everything else runs two files at a time.
 const HOST_WIDE = /\/e2e\/(cri-|node-|streaming)/;
+const HOST_LOCK = '/tmp/k8ts-containerd-e2e.lock';
 const groups = [
-  { files: files.filter((f) => !HOST_WIDE.test(f)), concurrency: 2 },
-  { files: files.filter((f) => HOST_WIDE.test(f)), concurrency: 1 },
+  { files: files.filter((f) => !HOST_WIDE.test(f)), concurrency: 2, hostLock: false },
+  { files: files.filter((f) => HOST_WIDE.test(f)), concurrency: 1, hostLock: true },
 ].filter((g) => g.files.length > 0);
 
+function hasFlock() {
+  try {
+    execFileSync('flock', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // The spec reporter for people; its closing totals ("ℹ pass N") give the plain summary line CI reads.
-async function runGroup({ files: groupFiles, concurrency }) {
+async function runGroup({ files: groupFiles, concurrency, hostLock }) {
+  const locked = hostLock && hasFlock();
   const child = spawn(
-    process.execPath,
+    locked ? 'flock' : process.execPath,
     [
+      ...(locked ? [HOST_LOCK, process.execPath] : []),
       '--test',
       `--test-concurrency=${concurrency}`,
       // A test that hangs fails on its own instead of holding up the run; a file whose tests are done

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -75,7 +75,7 @@ describe('static pod folder', () => {
     }
   });
 
-  it('waits for a folder that does not exist yet', async () => {
+  it('creates a missing folder at start and watches it, and finds it again if it is recreated', async () => {
     const dir = join(root, 'later');
     const source = new StaticPodFileSource({
       path: dir,
@@ -86,9 +86,14 @@ describe('static pod folder', () => {
     await source.start();
     try {
       assert.equal(source.pods().size, 0);
-      mkdirSync(dir);
+      assert.ok(statSync(dir).isDirectory(), 'the folder exists once the source started');
       writeFileSync(join(dir, 'p.yaml'), pod('p'));
-      await until('p found by the resync', () => (source.pods().size === 1 ? true : undefined));
+      await until('p found', () => (source.pods().size === 1 ? true : undefined));
+      rmSync(dir, { recursive: true });
+      await until('p gone with its folder', () => (source.pods().size === 0 ? true : undefined));
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'q.yaml'), pod('q'));
+      await until('q found by the resync', () => (source.pods().size === 1 ? true : undefined));
     } finally {
       source.stop();
     }

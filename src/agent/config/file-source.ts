@@ -4,7 +4,7 @@
 // is not a valid pod is logged with its name and left out, never fatal. Whoever listens gets the
 // whole set of static pods whenever it changes.
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from '../../api/generated/types.js';
 import { createLogger, type Logger } from '../../util/log.js';
@@ -41,8 +41,15 @@ export class StaticPodFileSource {
     this.log = opts.log ?? createLogger('agent.static-pods');
   }
 
-  /** Reads the folder once (so static pods are known before anything else starts), then watches it. */
+  /**
+   * Creates the folder if it is missing (as k3s creates agent/pod-manifests, so that it can be
+   * watched from the start rather than found at a later resync), reads it once (so static pods are
+   * known before anything else starts), then watches it.
+   */
   async start(): Promise<void> {
+    await mkdir(this.opts.path, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+      this.log.warn('cannot create the static pod folder', { path: this.opts.path, error: err });
+    });
     await this.scan();
     this.startWatching();
     this.resync = setInterval(() => {

@@ -77,10 +77,10 @@ describe('k8ts server', () => {
     const server = await startServer();
     try {
       const ca = readFileSync(join(server.dataDir, 'pki', 'ca.crt'), 'utf8');
-      const get = (path: string) =>
+      const get = (path: string, headers: Record<string, string> = {}) =>
         new Promise<{ status: number; body: string }>((resolveGet, reject) => {
           https
-            .get(`${server.url}${path}`, { ca }, (res) => {
+            .get(`${server.url}${path}`, { ca, headers }, (res) => {
               let body = '';
               res.on('data', (c: Buffer) => (body += c.toString()));
               res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
@@ -97,6 +97,18 @@ describe('k8ts server', () => {
       );
       assert.deepEqual(await get('/healthz'), { status: 200, body: 'ok' });
       assert.equal((await get('/version')).status, 200);
+      // A token that fails is not downgraded to anonymous: 401, as kube-apiserver answers.
+      const badToken = await get('/api/v1/secrets', { Authorization: 'Bearer not-a-token' });
+      assert.equal(badToken.status, 401);
+      assert.deepEqual(JSON.parse(badToken.body), {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
+      });
     } finally {
       await server.stop();
     }

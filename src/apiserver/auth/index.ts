@@ -3,6 +3,7 @@
 // system:masters, then RBAC.
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../../api/meta.js';
+import { unauthorized } from '../../api/errors.js';
 import type { KeyPairPem } from '../../pki/certs.js';
 import {
   type Authenticator,
@@ -101,7 +102,13 @@ export async function createClusterAuth(opts: ClusterAuthOptions): Promise<Clust
     signer,
     issuer,
     apiAudiences,
-    authenticate: (req) => authenticator.authenticate(req),
+    // Credentials that are presented but fail (an unknown token, a certificate from another CA) get
+    // 401, as kube-apiserver answers; only a request with none becomes system:anonymous.
+    authenticate: async (req) => {
+      const outcome = await authenticator.authenticateRequest(req);
+      if (outcome.user) return outcome.user;
+      throw unauthorized();
+    },
     authorize: (attrs) => authorizer.authorize(attrs),
     tokenRequest: (sa, req) =>
       createTokenRequest(

@@ -79,6 +79,7 @@ const USAGE = [
   '  --private-registry FILE containerd: registry mirrors, k3s format (default <data-dir>/registries.yaml)',
   '  --disable-default-registry-endpoint   containerd: pull only through mirrors',
   '  --pod-manifest-path DIR static pod manifests (default <data-dir>/agent/pod-manifests)',
+  '  (containerd: image archives <data-dir>/agent/images/*.tar are imported, pinned, at start; see k8ts image)',
   KUBELET_ARGS_USAGE,
   '  --fake-start-delay-ms   simulated pods: time to Running (default 1000)',
   '  --fake-run-duration-ms  simulated pods with restartPolicy Never/OnFailure: time to exit (default 5000)',

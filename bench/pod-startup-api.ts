@@ -13,7 +13,7 @@ import type { Node, Pod } from '../src/api/generated/types.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient, type WatchHandle } from '../src/client/rest.js';
 import { NAMESPACES, NODES, PODS } from '../src/client/typed-refs.js';
-import { K8TS_BIN, removeDataDir, startServer } from '../test/support/k8ts-server.js';
+import { K8TS_COMMAND, removeDataDir, startServer } from '../test/support/k8ts-server.js';
 import { type TestRegistry, writeRegistriesYaml } from '../test/support/registry.js';
 
 export interface ApiStartupResult {
@@ -129,10 +129,10 @@ export async function measureThroughApi(registry: TestRegistry, n: number): Prom
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
   const nodeName = 'bench-startup-node';
   let agentLog = '';
+  // Started as users start it (bin/k8ts), so its V8 settings are the ones measured.
   const agent = spawn(
-    process.execPath,
+    K8TS_COMMAND,
     [
-      K8TS_BIN,
       'agent',
       '--server',
       server.url,

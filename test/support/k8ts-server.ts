@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const K8TS_BIN = join(repoRoot, 'dist/src/cli/main.js');
+/** The command users run (bin/k8ts, which picks V8 settings per subcommand), for measuring what they get. */
+export const K8TS_COMMAND = join(repoRoot, 'bin/k8ts');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

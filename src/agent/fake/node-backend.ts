@@ -88,7 +88,9 @@ export class FakeNodeBackend implements NodeStreamingBackend {
     const pods: PodStatsSummary[] = [];
     let podNanoCores = 0;
     let podMemory = 0;
-    for (const p of this.runtime.usage(this.nodeName)) {
+    // The counters and their time stamp must be the same instant, or a rate taken between two
+    // samples drifts by the gap (1 ms in a 1 s window reads 100m as 99.9m).
+    for (const p of this.runtime.usage(this.nodeName, now)) {
       const containers: ContainerStatsSummary[] = p.containers.map((c) => ({
         name: c.name,
         startTime: iso(c.startedAt),

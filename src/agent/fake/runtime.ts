@@ -180,8 +180,8 @@ export class FakeRuntime implements PodRuntime {
   }
 
   /** The simulated usage of the running containers of the pods on one node (all nodes: undefined). */
-  usage(nodeName?: string): FakePodUsage[] {
-    const now = this.now();
+  /** Usage at `now` (default: this runtime's clock); a caller stamping samples passes its own instant. */
+  usage(nodeName?: string, now = this.now()): FakePodUsage[] {
     const out: FakePodUsage[] = [];
     for (const p of this.pods.values()) {
       if (p.stopped || now < p.runningAt || (nodeName !== undefined && p.nodeName !== nodeName)) continue;

@@ -1,7 +1,6 @@
 // Keys and X.509 certificates for the cluster: a CA, leaf certificates it issues, and the CSR signer
 // (certificates.k8s.io) used when a node joins. ECDSA P-256 keys throughout, PEM on disk (PKCS#8 keys).
 import { X509Certificate as NodeX509Certificate, createHash, randomBytes, webcrypto } from 'node:crypto';
-import { isIP } from 'node:net';
 // @peculiar/x509's dependency injection needs the Reflect metadata API before it loads.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -379,26 +378,8 @@ export async function signCertificateRequest(
 // What a joining node sends; built without the X.509 library so the agent need not load it.
 export { createCertificateRequest } from './csr.js';
 
-/** Canonical text of an IP address (IPv6 fully expanded, lower case) so SAN sets compare reliably. */
-export function normalizeIp(ip: string): string {
-  const bare = ip.replace(/%.*$/, '');
-  if (isIP(bare) !== 6) return bare;
-  let [head = '', tail = ''] = bare.includes('::') ? bare.split('::') : [bare, ''];
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(tail || head);
-  if (v4) {
-    const hex = (a: string | undefined, b: string | undefined): string =>
-      ((Number(a) << 8) | Number(b)).toString(16);
-    const groups = `${hex(v4[1], v4[2])}:${hex(v4[3], v4[4])}`;
-    if (tail) tail = tail.replace(v4[0], groups);
-    else head = head.replace(v4[0], groups);
-  }
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const missing = bare.includes('::') ? 8 - h.length - t.length : 0;
-  const all = [...h, ...Array<string>(missing).fill('0'), ...t];
-  return all.map((g) => g.toLowerCase().padStart(4, '0')).join(':');
-}
+export { normalizeIp } from './ip.js';
+import { normalizeIp } from './ip.js';
 
 /** The subject alternative names of a PEM certificate, IPs normalised. */
 export function certificateSans(certPem: string): { dns: string[]; ips: string[] } {

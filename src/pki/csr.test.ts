@@ -9,14 +9,13 @@ describe('createCertificateRequest (node:crypto DER)', () => {
   it('carries the subject groups, common name and alternative names', async () => {
     const { csrPem } = await createCertificateRequest('system:node:worker-1', ['system:nodes'], {
       dns: ['worker-1', 'worker-1.example'],
-      ips: ['10.0.0.7', '::1', 'fd00::1:2'],
+      ips: ['10.0.0.7', '::1', 'fd00::1:2', '::ffff:1.2.3.4'],
     });
     const info = parseCertificateRequest(csrPem);
     assert.equal(info.commonName, 'system:node:worker-1');
     assert.deepEqual(info.organizations, ['system:nodes']);
     assert.deepEqual(info.dnsNames, ['worker-1', 'worker-1.example']);
-    assert.equal(info.ipAddresses.length, 3);
-    assert.equal(info.ipAddresses[0], '10.0.0.7');
+    assert.deepEqual(info.ipAddresses, ['10.0.0.7', '::1', 'fd00::1:2', '::ffff:102:304']);
   });
 
   it('is signed by its own key, as openssl verifies', async () => {

@@ -3,8 +3,8 @@
 // X.509, and the general-purpose X.509 library costs it about 17 MB of resident memory, so the
 // agent's path avoids it; the control plane, which signs and parses, keeps using certs.ts.
 import { generateKeyPair, sign } from 'node:crypto';
-import { isIP } from 'node:net';
 import { promisify } from 'node:util';
+import { ipBytes } from './ip.js';
 
 /** Subject alternative names for a request. */
 export interface RequestAltNames {
@@ -51,28 +51,6 @@ function oid(dotted: string): Buffer {
 
 function utf8String(text: string): Buffer {
   return tlv(0x0c, Buffer.from(text, 'utf8'));
-}
-
-function ipBytes(ip: string): Buffer {
-  const bare = ip.replace(/%.*$/, '');
-  const family = isIP(bare);
-  if (family === 4) return Buffer.from(bare.split('.').map(Number));
-  if (family !== 6) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
-  const [head = '', tail = ''] = bare.includes('::') ? bare.split('::') : [bare, ''];
-  const groups = (s: string): string[] => (s === '' ? [] : s.split(':'));
-  let h = groups(head);
-  let t = groups(tail);
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec((t.length ? t : h).at(-1) ?? '');
-  if (v4) {
-    const pair = (a?: string, b?: string): string => ((Number(a) << 8) | Number(b)).toString(16);
-    const expanded = [pair(v4[1], v4[2]), pair(v4[3], v4[4])];
-    if (t.length) t = [...t.slice(0, -1), ...expanded];
-    else h = [...h.slice(0, -1), ...expanded];
-  }
-  const all = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const buf = Buffer.alloc(16);
-  all.forEach((g, i) => buf.writeUInt16BE(parseInt(g, 16), i * 2));
-  return buf;
 }
 
 function subject(commonName: string, organizations: readonly string[]): Buffer {

@@ -13,6 +13,7 @@ import type { Node, Pod } from '../src/api/generated/types.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient, type WatchHandle } from '../src/client/rest.js';
 import { NAMESPACES, NODES, PODS } from '../src/client/typed-refs.js';
+import { eventually } from '../test/support/eventually.js';
 import { K8TS_COMMAND, removeDataDir, startServer } from '../test/support/k8ts-server.js';
 import { type TestRegistry, writeRegistriesYaml } from '../test/support/registry.js';
 
@@ -105,20 +106,24 @@ class RunningWatcher {
   }
 }
 
+/** Until the node is Ready; an agent that exits meanwhile fails at once, with its output. */
 async function waitNodeReady(
   client: RestClient,
   name: string,
   agent: ChildProcess,
   log: () => string,
 ): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (agent.exitCode !== null) throw new Error(`agent exited (${agent.exitCode}):\n${log()}`);
-    const node = await client.get<Node>(NODES, undefined, name).catch(() => undefined);
-    if (node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`node ${name} not Ready after 120 s:\n${log()}`);
+  await eventually(
+    `node ${name} Ready`,
+    async () => {
+      if (agent.exitCode !== null) throw new Error(`agent exited (${agent.exitCode}):\n${log()}`);
+      const node = await client.get<Node>(NODES, undefined, name).catch(() => undefined);
+      return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+        ? true
+        : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 250 },
+  );
 }
 
 export async function measureThroughApi(registry: TestRegistry, n: number): Promise<ApiStartupResult> {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Node, Pod } from '../src/api/generated/types.js';
+import { nodeBridgeName, removeBridge } from '../src/agent/cni/cni.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient, type WatchHandle } from '../src/client/rest.js';
 import { NAMESPACES, NODES, PODS } from '../src/client/typed-refs.js';
@@ -204,5 +205,7 @@ export async function measureThroughApi(registry: TestRegistry, n: number): Prom
     }
     await server.stop();
     removeDataDir(agentDir);
+    // The joined node's own bridge outlives its agent, as a node's does; the bench leaves none behind.
+    await removeBridge(nodeBridgeName(nodeName));
   }
 }

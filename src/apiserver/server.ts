@@ -14,7 +14,7 @@ import type { SchemaRegistry } from '../api/schema.js';
 import type { ResourceDescription } from '../api/types.js';
 import type { Store } from '../storage/types.js';
 import { createLogger } from '../util/log.js';
-import { metrics } from '../util/metrics.js';
+import { metrics, type MetricFamily } from '../util/metrics.js';
 import type { AdmissionPlugin } from './admission.js';
 import { readBody, MAX_REQUEST_BODY_BYTES } from './body.js';
 import { bootstrapDefaults, firstServiceIP } from './bootstrap.js';
@@ -128,6 +128,8 @@ export interface ApiServerOptions {
   readonly maxRequestBodyBytes?: number;
   /** Resources answered without storage (metrics.k8s.io): discovered and authorized like any other. */
   readonly virtualResources?: readonly VirtualResource[];
+  /** More metrics for /metrics: those of components running in other threads of this process. */
+  readonly extraMetrics?: () => Promise<readonly MetricFamily[]>;
 }
 
 export interface ApiServer {
@@ -363,7 +365,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       return 200;
     }
     if (path === '/metrics' && method === 'GET') {
-      send(res, 200, metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+      const others = opts.extraMetrics ? await opts.extraMetrics() : [];
+      send(res, 200, metrics.render(others), 'text/plain; version=0.0.4; charset=utf-8');
       return 200;
     }
     if (method !== 'GET' && method !== 'HEAD') return undefined;

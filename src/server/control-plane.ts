@@ -40,9 +40,6 @@ import {
 import { openStore, startCompactor, DEFAULT_COMPACTOR } from '../storage/open.js';
 import type { Store } from '../storage/types.js';
 import { createLogger } from '../util/log.js';
-import { RestClient } from '../client/rest.js';
-import { createScheduler } from '../scheduler/scheduler.js';
-import { createControllerManager } from '../controllers/manager.js';
 import {
   createStreamingHandler,
   routeUpgradesAsRequests,
@@ -50,17 +47,13 @@ import {
   STREAMING_SUBRESOURCES,
 } from '../apiserver/streaming/index.js';
 import { createMetricsApi } from '../apiserver/metrics-api/index.js';
-import { rootCaCertificatePublisher } from '../controllers/serviceaccount/index.js';
-import { csrSigningController } from '../controllers/certificates/index.js';
-import { bootstrapSignerController } from '../controllers/bootstrap-signer/index.js';
-import { nodeIpamControllerDescriptor } from '../controllers/nodeipam/index.js';
-import { localPathProvisionerController } from '../controllers/persistentvolume/local-path.js';
 import { localPathStorageClass } from '../controllers/persistentvolume/storage-class.js';
-import { K8TS_VERSION } from '../version.js';
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { StoreCache } from './store-cache.js';
 import { LoopbackIdentities, loopbackSocketPath } from './loopback.js';
+import type { ComponentCredentials, ComponentsConfig } from './components.js';
+import { startComponentsThread, type ComponentsThread } from './components-thread.js';
+import type { SchedulerConfiguration } from '../scheduler/config.js';
 
 const log = createLogger('server');
 
@@ -81,6 +74,8 @@ export interface ControlPlaneOptions {
   readonly disable?: readonly string[];
   /** Where the local-path provisioner puts volumes on each node (default <dataDir>/storage, as k3s). */
   readonly defaultLocalStoragePath?: string;
+  /** The scheduler's KubeSchedulerConfiguration (--scheduler-config), already validated. */
+  readonly schedulerConfig?: SchedulerConfiguration;
 }
 
 export interface ControlPlane {
@@ -223,6 +218,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     // tokens minted here (see loopback.ts); with a data dir path too long for a socket, over HTTPS.
     const loopback = new LoopbackIdentities();
     const loopbackSocket = loopbackSocketPath(opts.dataDir);
+    let componentsThread: ComponentsThread | undefined;
     const apiServer = await createApiServer({
       store,
       resources: [...builtinResources, selfSubjectRulesReviewResource],
@@ -250,6 +246,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         (await streaming(info, desc, req, res, user)),
       extraSubresources: [TOKEN_SUBRESOURCE, ...STREAMING_SUBRESOURCES],
       virtualResources: metricsApi.resources,
+      extraMetrics: () => componentsThread?.metrics() ?? Promise.resolve([]),
     });
     stops.push(() => apiServer.close());
     // WebSocket and SPDY upgrades (exec, attach, port-forward) go through the same request handling.
@@ -338,53 +335,51 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       contextName: 'default',
     });
     // The components are API clients like any other, each with its own identity, as upstream's are.
-    const componentClient = async (user: string): Promise<RestClient> => {
-      const credentials = loopbackSocket
+    const credentials = async (user: string): Promise<ComponentCredentials> =>
+      loopbackSocket
         ? { socketPath: loopbackSocket, token: loopback.tokenFor({ name: user, groups: [] }) }
         : await issueClientCertificate(pki.ca, user).then((cert) => ({
             clientCertPem: cert.certPem,
             clientKeyPem: cert.keyPem,
           }));
-      const client = new RestClient(
-        { server: url, caPem: pki.ca.certPem, namespace: 'default', ...credentials },
-        `k8ts/${K8TS_VERSION} (${user})`,
-      );
-      stops.push(() => client.close());
-      return client;
-    };
     const disabled = new Set(opts.disable ?? []);
-    if (!disabled.has('scheduler')) {
-      const scheduler = createScheduler({
-        client: await componentClient('system:kube-scheduler'),
-        leaderElection: true,
-        identity: `${hostname()}_${randomUUID()}`,
+    const componentsConfig: ComponentsConfig = {
+      url,
+      caPem: pki.ca.certPem,
+      caKeyPem: pki.ca.keyPem,
+      identity: hostname(),
+      ...(disabled.has('scheduler')
+        ? {}
+        : {
+            scheduler: {
+              credentials: await credentials('system:kube-scheduler'),
+              config: opts.schedulerConfig,
+            },
+          }),
+      ...(disabled.has('controller-manager')
+        ? {}
+        : {
+            controllerManager: {
+              credentials: await credentials('system:kube-controller-manager'),
+              disable: [...disabled],
+              clusterCidr: opts.clusterCidr,
+              localStoragePath: localStorage
+                ? (opts.defaultLocalStoragePath ?? join(opts.dataDir, 'storage'))
+                : undefined,
+            },
+          }),
+    };
+    if (componentsConfig.scheduler || componentsConfig.controllerManager) {
+      const thread = await startComponentsThread(componentsConfig, {
+        onFailure: (err) => {
+          // As an uncaught error in an in-process component would: the server goes down (gracefully).
+          log.error('control-plane components failed; shutting down', { error: err });
+          process.exitCode = 1;
+          process.kill(process.pid, 'SIGTERM');
+        },
       });
-      await scheduler.start();
-      stops.push(() => scheduler.stop());
-    }
-
-    if (!disabled.has('controller-manager')) {
-      const manager = createControllerManager({
-        client: await componentClient('system:kube-controller-manager'),
-        disable: [...disabled],
-        // The ones that need the cluster CA are built per manager.
-        controllers: [
-          rootCaCertificatePublisher(pki.ca.certPem),
-          csrSigningController({ ca: pki.ca }),
-          bootstrapSignerController({ server: url, caPem: pki.ca.certPem }),
-          nodeIpamControllerDescriptor({ clusterCidr: opts.clusterCidr }),
-          ...(localStorage
-            ? [
-                localPathProvisionerController({
-                  storagePath: opts.defaultLocalStoragePath ?? join(opts.dataDir, 'storage'),
-                }),
-              ]
-            : []),
-        ],
-        leaderElection: { identity: `${hostname()}_${randomUUID()}` },
-      });
-      await manager.start();
-      stops.push(() => manager.stop());
+      componentsThread = thread;
+      stops.push(() => thread.stop());
     }
 
     log.info('control plane ready', {

@@ -25,6 +25,16 @@ export function setLogLevel(level: LogLevel): void {
   threshold = ORDER[level];
 }
 
+/** The level below which lines are dropped (another thread's loggers are set to the same). */
+export function currentLogLevel(): LogLevel {
+  return (Object.keys(ORDER) as LogLevel[]).find((l) => ORDER[l] === threshold) ?? 'info';
+}
+
+/** Writes an already formatted line (one logged in another thread of this process). */
+export function writeLogLine(line: string): void {
+  sink(line);
+}
+
 /** Redirect log lines (tests capture them). */
 export function setLogSink(fn: (line: string) => void): void {
   sink = fn;

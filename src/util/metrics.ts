@@ -3,18 +3,45 @@
 
 type Labels = Readonly<Record<string, string>>;
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
+function escapeLabelValue(v: string): string {
+  return NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
+}
+
+/** The series' label part, keys sorted so that the same labels in any order are one series. */
 function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  return keys
-    .map(
-      (k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
-    )
-    .join(',');
+  const keys = Object.keys(labels);
+  // Callers nearly always pass their labels in one fixed order: sort only when it is not sorted.
+  for (let i = 1; i < keys.length; i++)
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  let out = '';
+  for (const k of keys) out += `${out ? ',' : ''}${k}="${escapeLabelValue(String(labels[k]))}"`;
+  return out;
+}
+
+/**
+ * One metric's current samples, plain data: what a registry in another thread sends so that one
+ * /metrics page can show both (see MetricsRegistry.render).
+ */
+export interface MetricFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  /** [series (name, suffix and labels as rendered), value]. */
+  readonly samples: readonly (readonly [string, number])[];
+}
+
+function series(name: string, labels: string): string {
+  return labels ? `${name}{${labels}}` : name;
 }
 
 interface Metric {
   readonly name: string;
-  render(): string;
+  family(): MetricFamily;
 }
 
 export class Counter implements Metric {
@@ -30,10 +57,9 @@ export class Counter implements Metric {
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels)) ?? 0;
   }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [k, v] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
-    return lines.join('\n');
+  family(): MetricFamily {
+    const samples = [...this.values].map(([k, v]) => [series(this.name, k), v] as const);
+    return { name: this.name, help: this.help, type: 'counter', samples };
   }
 }
 
@@ -54,11 +80,10 @@ export class Gauge implements Metric {
   dec(labels: Labels = {}, by = 1): void {
     this.inc(labels, -by);
   }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    if (this.collect) lines.push(`${this.name} ${this.collect()}`);
-    for (const [k, v] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
-    return lines.join('\n');
+  family(): MetricFamily {
+    const samples: (readonly [string, number])[] = this.collect ? [[this.name, this.collect()]] : [];
+    for (const [k, v] of this.values) samples.push([series(this.name, k), v]);
+    return { name: this.name, help: this.help, type: 'gauge', samples };
   }
 }
 
@@ -85,16 +110,16 @@ export class Histogram implements Metric {
     s.sum += seconds;
     s.count++;
   }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+  family(): MetricFamily {
+    const samples: (readonly [string, number])[] = [];
     for (const [k, s] of this.series) {
       const sep = k ? `${k},` : '';
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
-      lines.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
-      lines.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+      this.buckets.forEach((b, i) => samples.push([`${this.name}_bucket{${sep}le="${b}"}`, s.counts[i]!]));
+      samples.push([`${this.name}_bucket{${sep}le="+Inf"}`, s.count]);
+      samples.push([series(`${this.name}_sum`, k), s.sum]);
+      samples.push([series(`${this.name}_count`, k), s.count]);
     }
-    return lines.join('\n');
+    return { name: this.name, help: this.help, type: 'histogram', samples };
   }
 }
 
@@ -115,8 +140,26 @@ export class MetricsRegistry {
   histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
     return this.register(new Histogram(name, help, buckets));
   }
-  render(): string {
-    return [...this.metrics.values()].map((m) => m.render()).join('\n') + '\n';
+  families(): MetricFamily[] {
+    return [...this.metrics.values()].map((m) => m.family());
+  }
+  /**
+   * The text exposition of this registry's metrics and of `others` (another thread's families).
+   * A metric both have is one family; a series both have is summed, as one process-wide counter would be.
+   */
+  render(others: readonly MetricFamily[] = []): string {
+    const merged = new Map<string, { help: string; type: string; samples: Map<string, number> }>();
+    for (const f of [...this.families(), ...others]) {
+      let m = merged.get(f.name);
+      if (!m) merged.set(f.name, (m = { help: f.help, type: f.type, samples: new Map() }));
+      for (const [s, v] of f.samples) m.samples.set(s, (m.samples.get(s) ?? 0) + v);
+    }
+    const lines: string[] = [];
+    for (const [name, m] of merged) {
+      lines.push(`# HELP ${name} ${m.help}`, `# TYPE ${name} ${m.type}`);
+      for (const [s, v] of m.samples) lines.push(`${s} ${v}`);
+    }
+    return lines.join('\n') + '\n';
   }
 }
 

@@ -10,7 +10,8 @@ import { eventually } from '../support/eventually.js';
 
 let server: TestServer;
 before(async () => {
-  server = await startServer();
+  // At info, so that the components' lines (logged in their own thread) can be looked for.
+  server = await startServer({ env: { K8TS_LOG_LEVEL: 'info' } });
 });
 after(async () => {
   await server.stop();
@@ -54,4 +55,23 @@ test('the scheduler and controller manager work through it: they hold their lead
     const holders = out.stdout.trim().split(/\s+/).filter(Boolean);
     return holders.length === 2 ? holders : undefined;
   });
+});
+
+test('the components run in their own thread: their logs and metrics are the server’s', async () => {
+  // Their lines reach the server's log, each whole.
+  await eventually('the controller manager logs that it runs', () =>
+    Promise.resolve(/"msg":"caches synced, controllers running"/.test(server.output()) || undefined),
+  );
+  await eventually('the scheduler logs that it leads', () =>
+    Promise.resolve(
+      /"component":"scheduler[^"]*".*"msg":"started leading"/.test(server.output()) || undefined,
+    ),
+  );
+  // /metrics shows the controllers' work queues next to the API server's own metrics, and a metric
+  // both threads have (the REST client's) is one family.
+  const text = await server.kubectlOk(['get', '--raw', '/metrics']);
+  assert.match(text, /^workqueue_depth\{name="endpoint"\} \d+$/m);
+  assert.match(text, /^apiserver_request_total\{/m);
+  const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
+  assert.equal(new Set(types).size, types.length, 'each metric family appears once');
 });

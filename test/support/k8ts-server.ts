@@ -89,6 +89,8 @@ export interface StartOptions {
   agent?: boolean;
   /** The HTTPS port (default: a free one); a restart on the same data dir passes the first run's. */
   port?: number;
+  /** Extra environment for the server (K8TS_LOG_LEVEL, say). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
@@ -108,7 +110,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   ];
   const child: ChildProcess = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'info' },
+    env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'info', ...opts.env },
   });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));

@@ -56,7 +56,11 @@ export class WalCheckpointer {
     /** Called if the thread dies: SQLite's own auto-checkpoint has to take over. */
     private readonly onLost: () => void,
   ) {
-    const w = new Worker(new URL('./checkpointer.js', import.meta.url), { workerData: { file } });
+    // It only runs PRAGMA wal_checkpoint: a small young generation keeps its resident memory small.
+    const w = new Worker(new URL('./checkpointer.js', import.meta.url), {
+      workerData: { file },
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    });
     w.unref();
     w.on('message', (reply: CheckpointReply) => {
       checkpointSeconds.observe(reply.seconds, { mode: reply.mode });

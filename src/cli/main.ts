@@ -25,7 +25,8 @@ async function loadCommands(): Promise<Command[]> {
   const { agentCommand } = await import('./agent.js');
   const { tokenCommand } = await import('./token.js');
   const { imageCommand } = await import('./image.js');
-  return [serverCommand, agentCommand, tokenCommand, imageCommand, versionCommand];
+  const { schedulerCommand } = await import('./scheduler.js');
+  return [serverCommand, agentCommand, schedulerCommand, tokenCommand, imageCommand, versionCommand];
 }
 
 function helpText(commands: readonly Command[]): string {

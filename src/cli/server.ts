@@ -5,8 +5,9 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane, DEFAULT_SERVICE_CIDR } from '../server/control-plane.js';
-import { startLocalNode, type LocalNode } from '../server/local-node.js';
+import type { LocalNode } from '../server/local-node.js';
 import { KUBELET_ARGS_USAGE, parseKubeletArgs } from './kubelet-args.js';
+import { loadSchedulerConfigFile } from './scheduler.js';
 import { CidrSet, DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../controllers/nodeipam/index.js';
 import { createLogger } from '../util/log.js';
 import {
@@ -40,6 +41,7 @@ const FLAGS: FlagSpec = {
   'private-registry': { type: 'string' },
   'disable-default-registry-endpoint': { type: 'boolean' },
   'kubelet-arg': { type: 'string', multiple: true },
+  'scheduler-config': { type: 'string' },
 };
 
 const USAGE = `k8ts server [flags]
@@ -54,6 +56,8 @@ const USAGE = `k8ts server [flags]
                           simulated nodes beyond that keep addresses of their own)
   --disable-agent         run the control plane only
   --disable NAME,...      switch off built-in components
+  --scheduler-config FILE the scheduler's KubeSchedulerConfiguration (profiles, plugin weights,
+                          percentageOfNodesToScore), as kube-scheduler's --config
   --runtime KIND          the server's own node: containerd (default) or fake (simulated)
   --node-name NAME        the server's own node name (default: the host name)
   --node-port N           port of the node's own API for logs, exec, port-forward (default 10250)
@@ -86,6 +90,10 @@ async function runServer(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError(`server: --cluster-cidr: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const schedulerConfigFile = optionalStringFlag(flags, 'scheduler-config');
+  const schedulerConfig = schedulerConfigFile
+    ? await loadSchedulerConfigFile('server: --scheduler-config', schedulerConfigFile)
+    : undefined;
 
   const controlPlane = await startControlPlane({
     dataDir,
@@ -96,12 +104,15 @@ async function runServer(argv: string[]): Promise<number> {
     serviceCidr: stringFlag(flags, 'service-cidr', DEFAULT_SERVICE_CIDR),
     clusterCidr,
     disable: listFlag(flags, 'disable'),
+    schedulerConfig,
   });
   let localNode: LocalNode | undefined;
   if (boolFlag(flags, 'disable-agent')) log.info('node agent disabled');
   else {
     const registries = optionalStringFlag(flags, 'private-registry') ?? join(dataDir, 'registries.yaml');
     try {
+      // Loaded only when there is a node to run: a control plane alone stays smaller.
+      const { startLocalNode } = await import('../server/local-node.js');
       localNode = await startLocalNode({
         runtime,
         nodeName: optionalStringFlag(flags, 'node-name'),

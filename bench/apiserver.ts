@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseKubeconfig } from '../src/client/kubeconfig.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import { K8TS_BIN, freePort } from '../test/support/k8ts-server.js';
+import { K8TS_COMMAND, freePort } from '../test/support/k8ts-server.js';
 
 const out = (line = ''): void => void process.stdout.write(line + '\n');
 
@@ -68,13 +68,12 @@ async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-api-'));
   const port = await freePort();
   const t0 = performance.now();
-  // BENCH_SERVER_NODE_ARGS passes node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  // The server runs as users start it (bin/k8ts, with its V8 settings). BENCH_SERVER_NODE_ARGS adds
+  // node flags through NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeOptions = process.env.BENCH_SERVER_NODE_ARGS ?? '';
   const child = spawn(
-    process.execPath,
+    K8TS_COMMAND,
     [
-      ...nodeArgs,
-      K8TS_BIN,
       'server',
       '--data-dir',
       dataDir,
@@ -84,7 +83,10 @@ async function startServer(): Promise<Server> {
       '127.0.0.1',
       '--disable-agent',
     ],
-    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, K8TS_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, K8TS_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions },
+    },
   );
   for (;;) {
     if (child.exitCode !== null) throw new Error(`k8ts server exited with ${child.exitCode}`);

@@ -24,7 +24,7 @@ import { loadKubeconfig, parseKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient, type WatchHandle } from '../src/client/rest.js';
 import { PODS } from '../src/client/typed-refs.js';
 import { setLogLevel } from '../src/util/log.js';
-import { K8TS_BIN, freePort } from '../test/support/k8ts-server.js';
+import { K8TS_COMMAND, freePort } from '../test/support/k8ts-server.js';
 
 const out = (line = ''): void => void process.stdout.write(line + '\n');
 
@@ -88,13 +88,12 @@ function readyz(port: number, agent: https.Agent): Promise<boolean> {
 async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-sched-e2e-'));
   const port = await freePort();
-  // BENCH_SERVER_NODE_ARGS passes node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  // The server runs as users start it (bin/k8ts, with its V8 settings). BENCH_SERVER_NODE_ARGS adds
+  // node flags through NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeOptions = process.env.BENCH_SERVER_NODE_ARGS ?? '';
   const child = spawn(
-    process.execPath,
+    K8TS_COMMAND,
     [
-      ...nodeArgs,
-      K8TS_BIN,
       'server',
       '--data-dir',
       dataDir,
@@ -106,7 +105,10 @@ async function startServer(): Promise<Server> {
       '--datastore',
       'sqlite',
     ],
-    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, K8TS_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, K8TS_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions },
+    },
   );
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   for (;;) {

@@ -443,6 +443,28 @@ test("the seeds' kubectl commands: create deployment, get, expose, scale, set im
     await server.kubectlOk(['get', 'svc', 'nginx-service']),
     /nginx-service\s+ClusterIP\s+[\d.]+\s+<none>\s+8080\/TCP/,
   );
+  // Seed 003: kubectl edit svc from ClusterIP to NodePort; and back, which upstream accepts by
+  // dropping the node port the edit left in place.
+  const toType = (type: string): string => {
+    const script = join(work, `to-${type}.sh`);
+    writeFileSync(script, `#!/bin/sh\nsed -i 's/^  type: .*/  type: ${type}/' "$1"\n`, { mode: 0o755 });
+    return script;
+  };
+  const editTo = async (type: string): Promise<string> =>
+    (
+      await server.kubectlOk(['edit', 'svc', 'nginx-service'], {
+        env: { KUBE_EDITOR: toType(type), EDITOR: toType(type) },
+      })
+    ).trim();
+  assert.equal(await editTo('NodePort'), 'service/nginx-service edited');
+  assert.match(
+    await server.kubectlOk(['get', 'svc', 'nginx-service']),
+    /nginx-service\s+NodePort\s+[\d.]+\s+<none>\s+8080:3\d{4}\/TCP/,
+  );
+  assert.equal(await editTo('ClusterIP'), 'service/nginx-service edited');
+  const back = await getJson('service', 'nginx-service');
+  assert.deepEqual(at(back, 'spec', 'ports'), [{ port: 8080, protocol: 'TCP', targetPort: 80 }]);
+  assert.equal(at(back, 'spec', 'externalTrafficPolicy'), undefined);
 
   assert.equal(
     (await server.kubectlOk(['scale', '--replicas=4', 'deployment', 'nginx-deploy'])).trim(),

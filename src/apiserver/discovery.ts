@@ -29,6 +29,19 @@ function cached(value: unknown): CachedDoc {
   return { body, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 32).toUpperCase()}"` };
 }
 
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Upstream's installer registers a group version's paths sorted by name ("deployments",
+ * "deployments/scale", "deployments/status", …), so discovery lists resources in that order and
+ * kubectl prints `get all` in it.
+ */
+function sortedByPlural(descs: readonly ResourceDescription[]): ResourceDescription[] {
+  return [...descs].sort((a, b) => byName(a.plural, b.plural));
+}
+
 interface SubresourceView {
   readonly name: string;
   readonly kind: string;
@@ -152,9 +165,9 @@ export class DiscoveryCache {
   apiResourceList(group: string, version: string): CachedDoc | undefined {
     if (!this.registry.hasGroupVersion(group, version)) return undefined;
     return this.memo(`rl:${group}/${version}`, () => {
-      const resources: unknown[] = [];
+      const resources: (Record<string, unknown> & { name: string })[] = [];
       for (const d of this.registry.inGroupVersion(group, version)) {
-        const entry: Record<string, unknown> = {
+        const entry: Record<string, unknown> & { name: string } = {
           name: d.plural,
           singularName: d.singular,
           namespaced: d.namespaced,
@@ -166,7 +179,7 @@ export class DiscoveryCache {
         entry.storageVersionHash = storageVersionHash(d);
         resources.push(entry);
         for (const s of subresourcesOf(d, this.extras)) {
-          const sub: Record<string, unknown> = {
+          const sub: Record<string, unknown> & { name: string } = {
             name: `${d.plural}/${s.name}`,
             singularName: '',
             namespaced: d.namespaced,
@@ -182,7 +195,7 @@ export class DiscoveryCache {
         kind: 'APIResourceList',
         apiVersion: 'v1',
         groupVersion: group === '' ? version : `${group}/${version}`,
-        resources,
+        resources: resources.sort((a, b) => byName(a.name, b.name)),
       };
     });
   }
@@ -199,7 +212,7 @@ export class DiscoveryCache {
           metadata: g.name === '' ? { creationTimestamp: null } : { name: g.name, creationTimestamp: null },
           versions: g.versions.map((v) => ({
             version: v,
-            resources: this.registry.inGroupVersion(g.name, v).map((d) => {
+            resources: sortedByPlural(this.registry.inGroupVersion(g.name, v)).map((d) => {
               const entry: Record<string, unknown> = {
                 resource: d.plural,
                 responseKind: { group: d.group, version: d.version, kind: d.kind },
@@ -209,7 +222,7 @@ export class DiscoveryCache {
               };
               if (d.shortNames?.length && advertisesAliases(d)) entry.shortNames = [...d.shortNames];
               if (d.categories?.length && advertisesAliases(d)) entry.categories = [...d.categories];
-              const subs = subresourcesOf(d, this.extras);
+              const subs = subresourcesOf(d, this.extras).sort((a, b) => byName(a.name, b.name));
               if (subs.length)
                 entry.subresources = subs.map((s) => ({
                   subresource: s.name,

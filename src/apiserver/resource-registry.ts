@@ -31,6 +31,58 @@ export function compareKubeVersions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Discovery order of the built-in groups: kube-aggregator lists API groups by their APIService's
+ * groupPriorityMinimum, highest first (kube-apiserver's own table; metrics-server registers 100,
+ * CRD groups 1000). kubectl follows this order for `get all` and to pick a group when a resource
+ * name is served by several. extensions/v1beta1, which upstream no longer serves, comes last so it
+ * never wins such a choice.
+ */
+const GROUP_PRIORITY: Readonly<Record<string, number>> = {
+  '': 18000,
+  'apiregistration.k8s.io': 18000,
+  apps: 17800,
+  'events.k8s.io': 17750,
+  'authentication.k8s.io': 17700,
+  'authorization.k8s.io': 17600,
+  autoscaling: 17500,
+  batch: 17400,
+  'certificates.k8s.io': 17300,
+  'networking.k8s.io': 17200,
+  policy: 17100,
+  'rbac.authorization.k8s.io': 17000,
+  'storage.k8s.io': 16800,
+  'admissionregistration.k8s.io': 16700,
+  'apiextensions.k8s.io': 16700,
+  'scheduling.k8s.io': 16600,
+  'coordination.k8s.io': 16500,
+  'node.k8s.io': 16300,
+  'discovery.k8s.io': 16200,
+  'flowcontrol.apiserver.k8s.io': 16100,
+  'metrics.k8s.io': 100,
+  extensions: 1,
+};
+/** The priority the CRD registration controller gives a custom resource's group. */
+const CUSTOM_GROUP_PRIORITY = 1000;
+
+function groupPriority(group: string): number {
+  return GROUP_PRIORITY[group] ?? CUSTOM_GROUP_PRIORITY;
+}
+
+/**
+ * The aggregator's order: priority, then the name of the group's first APIService (`v1.apps`),
+ * core first.
+ */
+function compareGroups(a: GroupInfo, b: GroupInfo): number {
+  if (a.name === '' || b.name === '') return a.name === '' ? (b.name === '' ? 0 : -1) : 1;
+  const byPriority = groupPriority(b.name) - groupPriority(a.name);
+  if (byPriority !== 0) return byPriority;
+  const serviceName = (g: GroupInfo): string => g.versions.map((v) => `${v}.${g.name}`).sort()[0] ?? g.name;
+  const an = serviceName(a);
+  const bn = serviceName(b);
+  return an < bn ? -1 : an > bn ? 1 : 0;
+}
+
 function gvKey(group: string, version: string): string {
   return `${group}/${version}`;
 }
@@ -142,7 +194,7 @@ export class ResourceRegistry {
     return out;
   }
 
-  /** Groups in registration order (core first when present), versions most preferred first. */
+  /** Groups in discovery order (core first, then by upstream's group priority), versions most preferred first. */
   groups(): readonly GroupInfo[] {
     if (this.groupsCache) return this.groupsCache;
     const versionsByGroup = new Map<string, Set<string>>();
@@ -161,7 +213,7 @@ export class ResourceRegistry {
         versions[0]!;
       out.push({ name, versions, preferredVersion: preferred });
     }
-    out.sort((a, b) => (a.name === '' ? -1 : b.name === '' ? 1 : 0));
+    out.sort(compareGroups);
     this.groupsCache = out;
     return out;
   }

@@ -443,6 +443,28 @@ test("the seeds' kubectl commands: create deployment, get, expose, scale, set im
     await server.kubectlOk(['get', 'svc', 'nginx-service']),
     /nginx-service\s+ClusterIP\s+[\d.]+\s+<none>\s+8080\/TCP/,
   );
+  // Seed 003: kubectl edit svc from ClusterIP to NodePort; and back, which upstream accepts by
+  // dropping the node port the edit left in place.
+  const toType = (type: string): string => {
+    const script = join(work, `to-${type}.sh`);
+    writeFileSync(script, `#!/bin/sh\nsed -i 's/^  type: .*/  type: ${type}/' "$1"\n`, { mode: 0o755 });
+    return script;
+  };
+  const editTo = async (type: string): Promise<string> =>
+    (
+      await server.kubectlOk(['edit', 'svc', 'nginx-service'], {
+        env: { KUBE_EDITOR: toType(type), EDITOR: toType(type) },
+      })
+    ).trim();
+  assert.equal(await editTo('NodePort'), 'service/nginx-service edited');
+  assert.match(
+    await server.kubectlOk(['get', 'svc', 'nginx-service']),
+    /nginx-service\s+NodePort\s+[\d.]+\s+<none>\s+8080:3\d{4}\/TCP/,
+  );
+  assert.equal(await editTo('ClusterIP'), 'service/nginx-service edited');
+  const back = await getJson('service', 'nginx-service');
+  assert.deepEqual(at(back, 'spec', 'ports'), [{ port: 8080, protocol: 'TCP', targetPort: 80 }]);
+  assert.equal(at(back, 'spec', 'externalTrafficPolicy'), undefined);
 
   assert.equal(
     (await server.kubectlOk(['scale', '--replicas=4', 'deployment', 'nginx-deploy'])).trim(),
@@ -482,6 +504,18 @@ test("the seeds' kubectl commands: create deployment, get, expose, scale, set im
     /cronjob.batch\/hello/,
   ])
     assert.match(all, line);
+  // Sections in discovery order, as upstream's: core (alphabetical), apps, batch (cronjobs before jobs).
+  const sections = [...all.matchAll(/^NAME .*\n(\S+?)\//gm)].map((m) => m[1]);
+  assert.deepEqual(sections, [
+    'pod',
+    'replicationcontroller',
+    'service',
+    'daemonset.apps',
+    'deployment.apps',
+    'replicaset.apps',
+    'cronjob.batch',
+    'job.batch',
+  ]);
 
   const dir = join(work, 'configmap', 'kubectl');
   mkdirSync(dir, { recursive: true });
@@ -501,4 +535,89 @@ test("the seeds' kubectl commands: create deployment, get, expose, scale, set im
     (await server.kubectlOk(['delete', 'deployment', 'nginx-deploy'])).trim(),
     'deployment.apps "nginx-deploy" deleted',
   );
+});
+
+test('kubectl create deployment --port, set image and rollout undo: the first ReplicaSet comes back as revision 3', async () => {
+  await server.kubectlOk([
+    'create',
+    'deployment',
+    'undo-me',
+    '--image=nginx:1.7.9',
+    '--port=80',
+    '--replicas=2',
+  ]);
+  // kubectl sends protobuf: Go's zero values of non-pointer fields are not stored, as upstream.
+  const template = at(await getJson('deployment', 'undo-me'), 'spec', 'template', 'spec');
+  assert.deepEqual(at(template, 'containers', 0, 'ports'), [{ containerPort: 80, protocol: 'TCP' }]);
+  for (const absent of ['stdin', 'stdinOnce', 'tty'])
+    assert.equal(at(template, 'containers', 0, absent), undefined, absent);
+  for (const absent of ['hostNetwork', 'hostPID', 'hostIPC'])
+    assert.equal(at(template, absent), undefined, absent);
+  const spec = at(await getJson('deployment', 'undo-me'), 'spec');
+  assert.equal(at(spec, 'paused'), undefined);
+  assert.equal(at(spec, 'minReadySeconds'), undefined);
+
+  const replicaSets = async (): Promise<Json[]> =>
+    (at(await getJson('replicasets', '-l', 'app=undo-me'), 'items') as Json[]) ?? [];
+  await eventually('the first ReplicaSet', async () =>
+    (await replicaSets()).length === 1 ? true : undefined,
+  );
+  await server.kubectlOk(['set', 'image', 'deployment/undo-me', 'nginx=nginx:1.9.1']);
+  await eventually('the second ReplicaSet', async () =>
+    (await replicaSets()).length === 2 ? true : undefined,
+  );
+  assert.equal(
+    (await server.kubectlOk(['rollout', 'undo', 'deployment/undo-me'])).trim(),
+    'deployment.apps/undo-me rolled back',
+  );
+  const history = await eventually('revisions 2 and 3 in the history', async () => {
+    const out = await server.kubectlOk(['rollout', 'history', 'deployment/undo-me']);
+    return /\n3\s/.test(out) ? out : undefined;
+  });
+  assert.match(history, /REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>\n\n$/);
+  assert.equal((await replicaSets()).length, 2, 'no third ReplicaSet');
+  const revisions = (await replicaSets())
+    .map((rs) => [
+      at(rs, 'spec', 'template', 'spec', 'containers', 0, 'image'),
+      at(rs, 'metadata', 'annotations', 'deployment.kubernetes.io/revision'),
+    ])
+    .sort();
+  assert.deepEqual(revisions, [
+    ['nginx:1.7.9', '3'],
+    ['nginx:1.9.1', '2'],
+  ]);
+  await server.kubectlOk(['delete', 'deployment', 'undo-me']);
+});
+
+test('kubectl create ingress with a named service port and TLS', async () => {
+  assert.equal(
+    (
+      await server.kubectlOk([
+        'create',
+        'ingress',
+        'named-port',
+        '--rule=foo.com/=svc:http',
+        '--rule=bar.com/*=svc2:80,tls=my-cert',
+      ])
+    ).trim(),
+    'ingress.networking.k8s.io/named-port created',
+  );
+  const ing = await getJson('ingress', 'named-port');
+  assert.deepEqual(at(ing, 'spec', 'rules', 0), {
+    host: 'foo.com',
+    http: {
+      paths: [
+        { path: '/', pathType: 'Exact', backend: { service: { name: 'svc', port: { name: 'http' } } } },
+      ],
+    },
+  });
+  assert.deepEqual(at(ing, 'spec', 'rules', 1, 'http', 'paths', 0, 'backend', 'service', 'port'), {
+    number: 80,
+  });
+  assert.deepEqual(at(ing, 'spec', 'tls'), [{ hosts: ['bar.com'], secretName: 'my-cert' }]);
+  assert.match(
+    await server.kubectlOk(['get', 'ingress', 'named-port']),
+    /\nnamed-port\s+<none>\s+foo\.com,bar\.com\s+80, 443\s+\d+s\n/,
+  );
+  await server.kubectlOk(['delete', 'ingress', 'named-port']);
 });

@@ -110,6 +110,46 @@ test('Service updates keep allocated clusterIP and nodePorts, and refuse to chan
   );
 });
 
+test('Service type changes drop what only the old type used, unless the update changed it', () => {
+  const created = simulateCreate(svc({ type: 'NodePort', ports: [{ port: 8080, targetPort: 80 }] })).stored;
+  const s = created.spec as Record<string, unknown>;
+  s.clusterIP = '10.96.0.10';
+  s.clusterIPs = ['10.96.0.10'];
+  (s.ports as Record<string, unknown>[])[0]!.nodePort = 31000;
+  assert.equal(s.externalTrafficPolicy, 'Cluster');
+  // kubectl edit / a merge patch of type only: the node port and the traffic policy stay in the body.
+  const toClusterIP = structuredClone(created);
+  (toClusterIP.spec as Record<string, unknown>).type = 'ClusterIP';
+  serviceResource.strategy?.default?.(toClusterIP);
+  serviceResource.strategy?.prepareForUpdate?.(toClusterIP, created);
+  assert.deepEqual(serviceResource.strategy?.validateUpdate?.(toClusterIP, created), []);
+  const after = toClusterIP.spec as Record<string, unknown>;
+  assert.deepEqual(after.ports, [{ port: 8080, targetPort: 80, protocol: 'TCP' }]);
+  assert.equal(after.externalTrafficPolicy, undefined);
+  assert.equal(after.clusterIP, '10.96.0.10');
+
+  // A node port the update asks for is the user's: it stays, and validation refuses it.
+  const withNewPort = structuredClone(created);
+  (withNewPort.spec as Record<string, unknown>).type = 'ClusterIP';
+  ((withNewPort.spec as Record<string, unknown>).ports as Record<string, unknown>[])[0]!.nodePort = 31001;
+  serviceResource.strategy?.prepareForUpdate?.(withNewPort, created);
+  assert.deepEqual(
+    (serviceResource.strategy?.validateUpdate?.(withNewPort, created) ?? []).map(fieldErrorMessage),
+    ["spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"],
+  );
+
+  // To ExternalName: the cluster IPs and IP families go too.
+  const toExternalName = structuredClone(created);
+  Object.assign(toExternalName.spec as Record<string, unknown>, {
+    type: 'ExternalName',
+    externalName: 'example.com',
+  });
+  serviceResource.strategy?.prepareForUpdate?.(toExternalName, created);
+  const ext = toExternalName.spec as Record<string, unknown>;
+  for (const gone of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'externalTrafficPolicy'])
+    assert.equal(ext[gone], undefined, gone);
+});
+
 test('Service table as kubectl shows it', () => {
   const cols = serviceResource.tableColumns ?? [];
   assert.deepEqual(

@@ -260,6 +260,74 @@ export function carryOverAllocations(obj: KubeObject, old: KubeObject): void {
     s.healthCheckNodePort = o.healthCheckNodePort;
 }
 
+function sameStrings(a: unknown, b: unknown): boolean {
+  const x = arr(a).map(String);
+  const y = arr(b).map(String);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** NodePort or LoadBalancer, or a ClusterIP service with external IPs (upstream's ExternallyAccessible). */
+function externallyAccessible(s: Obj): boolean {
+  return (
+    s.type === 'NodePort' ||
+    s.type === 'LoadBalancer' ||
+    (str(s.type) === 'ClusterIP' && arr(s.externalIPs).length > 0)
+  );
+}
+
+/**
+ * Upstream's dropTypeDependentFields: a change of type clears what only the old type used (cluster
+ * IPs, node ports, the health-check port, allocateLoadBalancerNodePorts, loadBalancerClass,
+ * externalTrafficPolicy) when the update left it as it was, so `kubectl edit` from NodePort back to
+ * ClusterIP is accepted instead of failing on the node ports it still carries.
+ */
+export function dropTypeDependentFields(obj: KubeObject, old: KubeObject): void {
+  const s = child(obj, 'spec');
+  const o = spec(old);
+  if (needsClusterIP(o) && !needsClusterIP(s)) {
+    if (str(o.clusterIP) === str(s.clusterIP) && sameStrings(o.clusterIPs, s.clusterIPs)) {
+      delete s.clusterIP;
+      delete s.clusterIPs;
+    }
+    if (sameStrings(o.ipFamilies, s.ipFamilies)) delete s.ipFamilies;
+    if (str(o.ipFamilyPolicy) === str(s.ipFamilyPolicy)) delete s.ipFamilyPolicy;
+  }
+  const usesNodePorts = (x: Obj): boolean => x.type === 'NodePort' || x.type === 'LoadBalancer';
+  const nodePorts = (x: Obj): Set<number> =>
+    new Set(
+      recs(x.ports)
+        .map((p) => p.nodePort)
+        .filter((n): n is number => isInt(n) && n !== 0),
+    );
+  if (usesNodePorts(o) && !usesNodePorts(s)) {
+    const before = nodePorts(o);
+    if ([...nodePorts(s)].every((n) => before.has(n))) for (const p of recs(s.ports)) delete p.nodePort;
+  }
+  const usesHealthCheckPort = (x: Obj): boolean =>
+    x.type === 'LoadBalancer' && x.externalTrafficPolicy === 'Local';
+  if (
+    usesHealthCheckPort(o) &&
+    !usesHealthCheckPort(s) &&
+    (o.healthCheckNodePort ?? 0) === (s.healthCheckNodePort ?? 0)
+  )
+    delete s.healthCheckNodePort;
+  if (o.type === 'LoadBalancer' && s.type !== 'LoadBalancer') {
+    if (
+      typeof o.allocateLoadBalancerNodePorts === 'boolean' &&
+      o.allocateLoadBalancerNodePorts === s.allocateLoadBalancerNodePorts
+    )
+      delete s.allocateLoadBalancerNodePorts;
+    if (o.loadBalancerClass === s.loadBalancerClass) delete s.loadBalancerClass;
+  }
+  if (
+    externallyAccessible(o) &&
+    !externallyAccessible(s) &&
+    str(o.externalTrafficPolicy) === str(s.externalTrafficPolicy)
+  )
+    delete s.externalTrafficPolicy;
+  if (s.type !== 'LoadBalancer') child(obj, 'status').loadBalancer = {};
+}
+
 export function validateServiceUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const errs = validateService(obj);
   const s = spec(obj);
@@ -362,6 +430,7 @@ export const serviceResource: ResourceDescription = {
     prepareForUpdate(obj, old) {
       obj.status = clone(old.status);
       carryOverAllocations(obj, old);
+      dropTypeDependentFields(obj, old);
     },
     prepareForStatusUpdate(obj, old) {
       obj.spec = clone(old.spec);

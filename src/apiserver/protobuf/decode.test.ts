@@ -28,6 +28,7 @@ function envelope(apiVersion: string, kind: string, raw: number[]): Buffer {
 const MESSAGES: Readonly<Record<string, string>> = {
   'v1/ConfigMap': 'k8s.io.api.core.v1.ConfigMap',
   'apps/v1/Deployment': 'k8s.io.api.apps.v1.Deployment',
+  'networking.k8s.io/v1/Ingress': 'k8s.io.api.networking.v1.Ingress',
 };
 const messageFor = (apiVersion: string, kind: string): string | undefined =>
   MESSAGES[`${apiVersion}/${kind}`];
@@ -73,6 +74,58 @@ test('keeps explicit zero replicas and decodes times and int-or-string', () => {
   assert.deepEqual(object.spec, {
     replicas: 0,
     strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
+  });
+});
+
+test('zeros of non-pointer omitempty fields are dropped as Go would, as from kubectl create deployment --port', () => {
+  // Container: name (1), image (2), ports (6: hostPort 2, containerPort 3, protocol 4), stdin (16), stdinOnce (17), tty (18).
+  const port = [...intField(2, 0), ...intField(3, 80), ...strField(4, 'TCP')];
+  const container = [
+    ...strField(1, 'nginx'),
+    ...strField(2, 'nginx:1.7.9'),
+    ...bytesField(6, port),
+    ...intField(16, 0),
+    ...intField(17, 0),
+    ...intField(18, 0),
+  ];
+  // PodSpec: containers (2), hostNetwork (11); PodTemplateSpec: spec (2).
+  const template = [...bytesField(2, [...bytesField(2, container), ...intField(11, 0)])];
+  // DeploymentSpec: replicas (1) 0 on purpose, template (3), minReadySeconds (5), paused (7).
+  const spec = [...intField(1, 0), ...bytesField(3, template), ...intField(5, 0), ...intField(7, 0)];
+  const { object } = decodeProtobuf(envelope('apps/v1', 'Deployment', [...bytesField(2, spec)]), messageFor);
+  assert.deepEqual(object.spec, {
+    replicas: 0,
+    template: {
+      spec: {
+        containers: [
+          { name: 'nginx', image: 'nginx:1.7.9', ports: [{ containerPort: 80, protocol: 'TCP' }] },
+        ],
+      },
+    },
+  });
+});
+
+test('members embedded inline in the Go types are flattened: an IngressRule from kubectl create ingress', () => {
+  // IngressServiceBackend: name (1), port (2: name 1, number 2); a named port sends number 0.
+  const service = [...strField(1, 'svc'), ...bytesField(2, [...strField(1, 'http'), ...intField(2, 0)])];
+  const path = [...strField(1, '/'), ...bytesField(2, bytesField(4, service)), ...strField(3, 'Exact')];
+  // IngressRule: host (1), ingressRuleValue (2) → IngressRuleValue: http (1) → paths (1).
+  const rule = [...strField(1, 'foo.com'), ...bytesField(2, bytesField(1, bytesField(1, path)))];
+  const { object } = decodeProtobuf(
+    envelope('networking.k8s.io/v1', 'Ingress', [...bytesField(2, bytesField(3, rule))]),
+    messageFor,
+  );
+  assert.deepEqual(object.spec, {
+    rules: [
+      {
+        host: 'foo.com',
+        http: {
+          paths: [
+            { path: '/', pathType: 'Exact', backend: { service: { name: 'svc', port: { name: 'http' } } } },
+          ],
+        },
+      },
+    ],
   });
 });
 

@@ -4,8 +4,11 @@
 // apiVersion/kind and the raw message; field facts come from fields.json (scripts/gen-proto-fields.ts).
 //
 // Proto2 as Kubernetes generates it sends non-pointer fields even when empty, so empty strings and
-// zero timestamps are dropped (they mean "unset" in the Go types), while zero numbers and false
-// are kept (pointer fields such as replicas may carry them on purpose).
+// zero timestamps are dropped (they mean "unset" in the Go types). Zero numbers and false are kept
+// (pointer fields such as replicas may carry them on purpose) except in the non-pointer omitempty
+// fields listed below, which upstream's JSON never shows when zero. Members embedded inline in the
+// Go types (IngressRule's IngressRuleValue, Volume's VolumeSource …) are nested messages on the
+// wire but flat in JSON.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +65,79 @@ const OBJECT_META = `${META}.ObjectMeta`;
 const KEEP_EMPTY_STRINGS = new Set([
   'k8s.io.api.core.v1.PersistentVolumeClaimSpec.storageClassName',
   'k8s.io.api.core.v1.PersistentVolumeSpec.storageClassName',
+]);
+
+const CORE = 'k8s.io.api.core.v1';
+
+/**
+ * Non-pointer bool and integer fields tagged omitempty: Go decodes a zero into them exactly as an
+ * absent field and JSON-encodes neither, so `kubectl create deployment` (whose protobuf body carries
+ * `stdin: false`, `hostPort: 0`, `minReadySeconds: 0` …) is stored as upstream stores it, and its
+ * ReplicaSets' templates compare equal to what `kubectl rollout undo` writes back.
+ */
+const DROP_ZERO_SCALARS = new Set([
+  ...['Container', 'EphemeralContainerCommon'].flatMap((m) =>
+    ['stdin', 'stdinOnce', 'tty'].map((f) => `${CORE}.${m}.${f}`),
+  ),
+  `${CORE}.ContainerPort.hostPort`,
+  ...['hostNetwork', 'hostPID', 'hostIPC'].map((f) => `${CORE}.PodSpec.${f}`),
+  `${CORE}.VolumeMount.readOnly`,
+  ...['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'].map(
+    (f) => `${CORE}.Probe.${f}`,
+  ),
+  `${CORE}.ServicePort.nodePort`,
+  `${CORE}.ServiceSpec.publishNotReadyAddresses`,
+  `${CORE}.ServiceSpec.healthCheckNodePort`,
+  `${CORE}.NodeSpec.unschedulable`,
+  `${CORE}.ReplicationControllerSpec.minReadySeconds`,
+  ...[
+    'PersistentVolumeClaimVolumeSource',
+    'NFSVolumeSource',
+    'GCEPersistentDiskVolumeSource',
+    'AWSElasticBlockStoreVolumeSource',
+    'ISCSIVolumeSource',
+    'ISCSIPersistentVolumeSource',
+    'RBDVolumeSource',
+    'RBDPersistentVolumeSource',
+    'CephFSVolumeSource',
+    'CephFSPersistentVolumeSource',
+    'FCVolumeSource',
+    'AzureFileVolumeSource',
+    'AzureFilePersistentVolumeSource',
+  ].map((m) => `${CORE}.${m}.readOnly`),
+  `${CORE}.GCEPersistentDiskVolumeSource.partition`,
+  `${CORE}.AWSElasticBlockStoreVolumeSource.partition`,
+  ...['DeploymentSpec', 'ReplicaSetSpec', 'DaemonSetSpec', 'StatefulSetSpec'].flatMap((m) =>
+    ['apps.v1', 'extensions.v1beta1'].map((g) => `k8s.io.api.${g}.${m}.minReadySeconds`),
+  ),
+  'k8s.io.api.apps.v1.DeploymentSpec.paused',
+  'k8s.io.api.extensions.v1beta1.DeploymentSpec.paused',
+  'k8s.io.api.networking.v1.ServiceBackendPort.number',
+  'k8s.io.api.scheduling.v1.PriorityClass.globalDefault',
+]);
+
+/** Members embedded with `json:",inline"` in the Go types: their fields belong to the parent in JSON. */
+const INLINE_MEMBERS = new Set([
+  `${CORE}.Probe.handler`,
+  `${CORE}.Volume.volumeSource`,
+  `${CORE}.PersistentVolumeSpec.persistentVolumeSource`,
+  `${CORE}.EphemeralContainer.ephemeralContainerCommon`,
+  ...[
+    'ConfigMapEnvSource',
+    'ConfigMapKeySelector',
+    'ConfigMapProjection',
+    'ConfigMapVolumeSource',
+    'SecretEnvSource',
+    'SecretKeySelector',
+    'SecretProjection',
+  ].map((m) => `${CORE}.${m}.localObjectReference`),
+  ...['networking.v1', 'networking.v1beta1', 'extensions.v1beta1'].map(
+    (g) => `k8s.io.api.${g}.IngressRule.ingressRuleValue`,
+  ),
+  ...['v1', 'v1beta1', 'v1alpha1'].flatMap((v) => [
+    `k8s.io.api.admissionregistration.${v}.NamedRuleWithOperations.ruleWithOperations`,
+    `k8s.io.api.admissionregistration.${v}.RuleWithOperations.rule`,
+  ]),
 ]);
 
 /** The proto message name of an OpenAPI definition name ('io.k8s.api.core.v1.Pod' → 'k8s.io.api.core.v1.Pod'). */
@@ -223,8 +299,14 @@ function finish(name: string, fact: MessageFact, obj: Record<string, unknown>): 
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined) continue;
-    if (v === '' && !KEEP_EMPTY_STRINGS.has(`${name}.${k}`)) continue;
+    const member = `${name}.${k}`;
+    if (v === '' && !KEEP_EMPTY_STRINGS.has(member)) continue;
     if (name === OBJECT_META && k === 'generation' && v === 0) continue;
+    if ((v === 0 || v === false) && DROP_ZERO_SCALARS.has(member)) continue;
+    if (INLINE_MEMBERS.has(member) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      Object.assign(out, v);
+      continue;
+    }
     out[k] = v;
   }
   // Map fields arrive as repeated entry messages: turn them into objects.

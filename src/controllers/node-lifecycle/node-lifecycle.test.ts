@@ -142,6 +142,30 @@ describe('node health', () => {
     assert.deepEqual(s.recorder.messages('NodeNotReady'), ['Node n1 status is now: NodeNotReady']);
   });
 
+  test('a node seen for the first time is RegisteredNode, once; a deleted one RemovingNode', async () => {
+    const s = setup();
+    const now = s.clock.now();
+    s.node('n1', 'True', now);
+    s.lease('n1', now);
+    await s.controller.monitorNodeHealth();
+    await s.controller.monitorNodeHealth();
+    s.node('n2', 'True', now);
+    await s.controller.monitorNodeHealth();
+    assert.deepEqual(s.recorder.messages('RegisteredNode'), [
+      'Node n1 event: Registered Node n1 in Controller',
+      'Node n2 event: Registered Node n2 in Controller',
+    ]);
+    assert.deepEqual(
+      s.recorder.events.filter((e) => e.reason === 'RegisteredNode').map((e) => `${e.type} ${e.object}`),
+      ['Normal n1', 'Normal n2'],
+    );
+    remove(s.nodes, s.nodes.get(undefined, 'n1')!);
+    await s.controller.monitorNodeHealth();
+    assert.deepEqual(s.recorder.messages('RemovingNode'), [
+      'Node n1 event: Removing Node n1 from Controller',
+    ]);
+  });
+
   test('a renewed Lease keeps the node as it is; it becomes Unknown only after the grace period', async () => {
     const s = setup();
     const now = s.clock.now();

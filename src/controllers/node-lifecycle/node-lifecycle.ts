@@ -5,7 +5,15 @@
 // Ready condition, pods on an unreachable node are marked not ready, and pods on a node with a
 // NoExecute taint they do not tolerate are deleted — at once, or after the smallest
 // tolerationSeconds of the tolerations that let them stay.
-import type { Lease, Node, NodeCondition, Pod, Taint, Toleration } from '../../api/generated/types.js';
+import type {
+  Lease,
+  Node,
+  NodeCondition,
+  ObjectReference,
+  Pod,
+  Taint,
+  Toleration,
+} from '../../api/generated/types.js';
 import type { EventRecorder } from '../../client/events.js';
 import type { Lister } from '../../client/informer.js';
 import type { Logger } from '../../util/log.js';
@@ -146,6 +154,8 @@ export class NodeLifecycleController {
   private readonly evictionRecorder: EventRecorder;
   private readonly gracePeriodMs: number;
   private readonly health = new Map<string, NodeHealth>();
+  /** Upstream's knownNodeSet: names and uids of the nodes this controller has registered. */
+  private readonly known = new Map<string, string>();
   private readonly evictions = new Map<string, ScheduledEviction>();
 
   constructor(private readonly o: NodeLifecycleOptions) {
@@ -161,6 +171,15 @@ export class NodeLifecycleController {
     for (const node of nodes) {
       const name = node.metadata.name ?? '';
       seen.add(name);
+      if (!this.known.has(name)) {
+        this.known.set(name, node.metadata.uid ?? '');
+        this.nodeEvent(
+          name,
+          node.metadata.uid ?? '',
+          'RegisteredNode',
+          `Registered Node ${name} in Controller`,
+        );
+      }
       try {
         await this.syncNode(node);
       } catch (err) {
@@ -169,6 +188,18 @@ export class NodeLifecycleController {
       }
     }
     for (const name of [...this.health.keys()]) if (!seen.has(name)) this.health.delete(name);
+    for (const [name, uid] of [...this.known]) {
+      if (seen.has(name)) continue;
+      this.known.delete(name);
+      this.nodeEvent(name, uid, 'RemovingNode', `Removing Node ${name} from Controller`);
+    }
+  }
+
+  /** Upstream's RecordNodeEvent: a reference without namespace or resourceVersion, the message prefixed. */
+  private nodeEvent(name: string, uid: string, reason: string, what: string): void {
+    const ref: ObjectReference = { apiVersion: 'v1', kind: 'Node', name };
+    if (uid) ref.uid = uid;
+    this.o.recorder.event(ref, 'Normal', reason, `Node ${name} event: ${what}`);
   }
 
   private probeTimestamp(node: Node): number {

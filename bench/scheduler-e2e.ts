@@ -7,6 +7,12 @@
 // Reported: pods scheduled per second from the first create to the last bind (binds observed through a
 // watch on pods, spec.nodeName set), per-pod latency p50/p99 (create acknowledged → bind seen), and
 // the server process's peak RSS (VmHWM). Goal: >= 1,000 pods/s (upstream's threshold: 270).
+// BENCH_SHAPE picks upstream's workload (scheduler_perf's 5000Nodes variants):
+//   basic            SchedulingBasic: 1,000 placed, 10,000 measured, plain pods (the default);
+//   anti-affinity    SchedulingPodAntiAffinity-like: 1,000 placed and 1,000 measured pods that each
+//                    refuse a node holding another (required podAntiAffinity on kubernetes.io/hostname);
+//   topology-spread  TopologySpreading-like: nodes in three zones, 5,000 plain pods placed, 2,000
+//                    measured pods spread over the zones (maxSkew 1, DoNotSchedule).
 // Run: npm run build && node dist/bench/scheduler-e2e.js
 // (the agent child runs the same file with --agent <kubeconfig> <nodes>).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,9 +34,20 @@ import { K8TS_COMMAND, freePort } from '../test/support/k8ts-server.js';
 
 const out = (line = ''): void => void process.stdout.write(line + '\n');
 
+type Shape = 'basic' | 'anti-affinity' | 'topology-spread';
+const SHAPES: Record<Shape, { title: string; initPods: number; pods: number }> = {
+  basic: { title: 'SchedulingBasic', initPods: 1000, pods: 10000 },
+  'anti-affinity': { title: 'SchedulingPodAntiAffinity', initPods: 1000, pods: 1000 },
+  'topology-spread': { title: 'TopologySpreading', initPods: 5000, pods: 2000 },
+};
+const SHAPE_NAME = process.env.BENCH_SHAPE ?? 'basic';
+if (!(SHAPE_NAME in SHAPES))
+  throw new Error(`BENCH_SHAPE: ${SHAPE_NAME}: one of ${Object.keys(SHAPES).join(', ')}`);
+const SHAPE = SHAPE_NAME as Shape;
+const ZONES = ['zone-a', 'zone-b', 'zone-c'];
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
-const INIT_PODS = Number(process.env.BENCH_INIT_PODS ?? 1000);
-const PODS_N = Number(process.env.BENCH_PODS ?? 10000);
+const INIT_PODS = Number(process.env.BENCH_INIT_PODS ?? SHAPES[SHAPE].initPods);
+const PODS_N = Number(process.env.BENCH_PODS ?? SHAPES[SHAPE].pods);
 const IN_FLIGHT = 64;
 const NS = 'default';
 
@@ -44,22 +61,28 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 // ---- agent child -------------------------------------------------------------------------------
 
-async function agentChild(kubeconfig: string, nodes: number): Promise<void> {
+async function agentChild(kubeconfig: string, nodes: number, zoned: boolean): Promise<void> {
   setLogLevel('error');
   const client = new RestClient(loadKubeconfig(kubeconfig), 'k8ts-bench-e2e-agent');
-  const agent = createAgent({
-    client,
-    nodes,
-    nodePrefix: 'sim',
-    runtime: 'fake',
-    fake: { startDelayMs: 0 },
-  });
+  // With zones, one simulated fleet per zone, its nodes labelled with it.
+  const fleets = zoned
+    ? ZONES.map((zone, i) =>
+        createAgent({
+          client,
+          nodes: Math.floor(nodes / ZONES.length) + (i < nodes % ZONES.length ? 1 : 0),
+          nodePrefix: `sim-${zone}`,
+          labels: { 'topology.kubernetes.io/zone': zone },
+          runtime: 'fake',
+          fake: { startDelayMs: 0, podCidrBase: `10.${64 + i * 32}.0.0`, nodeIpBase: `10.${160 + i}.0.0` },
+        }),
+      )
+    : [createAgent({ client, nodes, nodePrefix: 'sim', runtime: 'fake', fake: { startDelayMs: 0 } })];
   const t0 = performance.now();
-  await agent.start();
+  await Promise.all(fleets.map((a) => a.start()));
   out(JSON.stringify({ ready: (performance.now() - t0) / 1000 }));
   const rl = createInterface({ input: process.stdin });
   for await (const line of rl) void line;
-  await agent.stop();
+  await Promise.all(fleets.map((a) => a.stop()));
   client.close();
   process.exit(0);
 }
@@ -132,7 +155,14 @@ function startAgentChild(
 ): Promise<{ child: ChildProcess; seconds: number }> {
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=8192', fileURLToPath(import.meta.url), '--agent', kubeconfig, String(nodes)],
+    [
+      '--max-old-space-size=8192',
+      fileURLToPath(import.meta.url),
+      '--agent',
+      kubeconfig,
+      String(nodes),
+      SHAPE === 'topology-spread' ? 'zoned' : 'flat',
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -264,20 +294,37 @@ function saveMetrics(kubeconfig: string, file: string): Promise<void> {
 
 // ---- main --------------------------------------------------------------------------------------
 
-const pod = (name: string): Pod => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace: NS, labels: { app: 'sched-bench' } },
-  spec: {
-    containers: [
-      {
-        name: 'app',
-        image: 'registry.k8s.io/pause:3.10',
-        resources: { requests: { cpu: '100m', memory: '128Mi' } },
+/** A pod of the benchmark's shape; `measured` pods are the ones the shape is about. */
+function pod(name: string, measured: boolean): Pod {
+  const requests = SHAPE === 'basic' ? { cpu: '100m', memory: '128Mi' } : { cpu: '100m', memory: '500Mi' };
+  const base: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { app: 'sched-bench' } },
+    spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests } }] },
+  };
+  if (SHAPE === 'anti-affinity') {
+    base.metadata!.labels!.color = 'green';
+    base.spec!.affinity = {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { labelSelector: { matchLabels: { color: 'green' } }, topologyKey: 'kubernetes.io/hostname' },
+        ],
       },
-    ],
-  },
-});
+    };
+  } else if (SHAPE === 'topology-spread' && measured) {
+    base.metadata!.labels!.color = 'blue';
+    base.spec!.topologySpreadConstraints = [
+      {
+        maxSkew: 1,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'DoNotSchedule',
+        labelSelector: { matchLabels: { color: 'blue' } },
+      },
+    ];
+  }
+  return base;
+}
 
 async function createPods(
   client: RestClient,
@@ -293,7 +340,7 @@ async function createPods(
     all.push(
       limiter.run(async () => {
         try {
-          await client.create<Pod>(PODS, NS, pod(name));
+          await client.create<Pod>(PODS, NS, pod(name, ackAt !== undefined));
           ackAt?.set(name, performance.now());
         } catch (err) {
           errors++;
@@ -318,16 +365,18 @@ async function waitBound(w: BindWatcher, prefix: string, count: number, timeoutM
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--agent') return agentChild(process.argv[3]!, Number(process.argv[4]));
+  if (process.argv[2] === '--agent')
+    return agentChild(process.argv[3]!, Number(process.argv[4]), process.argv[5] === 'zoned');
   setLogLevel('warn');
   const [l1, l5, l15] = loadavg();
   out(
-    `# scheduler e2e bench (SchedulingBasic through the API server, SQLite): ${NODES} nodes, ${INIT_PODS} initial pods, ${PODS_N} pods, ${IN_FLIGHT} creates in flight`,
+    `# scheduler e2e bench (${SHAPES[SHAPE].title} through the API server, SQLite): ${NODES} nodes${SHAPE === 'topology-spread' ? ` in ${ZONES.length} zones` : ''}, ${INIT_PODS} initial pods, ${PODS_N} pods, ${IN_FLIGHT} creates in flight`,
   );
   out(
     `# machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load ${l1!.toFixed(2)} ${l5!.toFixed(2)} ${l15!.toFixed(2)}`,
   );
-  out('# goal: >= 1,000 pods/s (upstream scheduler_perf threshold for SchedulingBasic: 270 pods/s)');
+  if (SHAPE === 'basic')
+    out('# goal: >= 1,000 pods/s (upstream scheduler_perf threshold for SchedulingBasic: 270 pods/s)');
 
   const tStart = performance.now();
   const server = await startServer();
@@ -377,7 +426,7 @@ async function main(): Promise<void> {
       `creates: ${PODS_N} pods in ${createdS.toFixed(1)} s (${(PODS_N / createdS).toFixed(0)} creates/s)${errors ? `, ${errors} errors` : ''}`,
     );
     out(
-      `SchedulingBasic e2e: ${bound}/${PODS_N} pods bound in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} pods/s (${((rate / 1000) * 100).toFixed(0)}% of the 1,000 goal, ${((rate / 270) * 100).toFixed(0)}% of upstream's 270)${ok ? '' : ' [TIMED OUT waiting for binds]'}`,
+      `${SHAPES[SHAPE].title} e2e: ${bound}/${PODS_N} pods bound in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} pods/s${SHAPE === 'basic' ? ` (${((rate / 1000) * 100).toFixed(0)}% of the 1,000 goal, ${((rate / 270) * 100).toFixed(0)}% of upstream's 270)` : ''}${ok ? '' : ' [TIMED OUT waiting for binds]'}`,
     );
     out(
       `latency (create ack → bind seen): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${(lat[lat.length - 1] ?? NaN).toFixed(1)} ms`,

@@ -112,8 +112,8 @@ async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-sched-e2e-'));
   const port = await freePort();
   // The server runs as users start it (bin/k8ts, with its V8 settings). BENCH_SERVER_NODE_ARGS adds
-  // node flags through NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeOptions = process.env.BENCH_SERVER_NODE_ARGS ?? '';
+  // node flags (bin/k8ts's K8TS_NODE_ARGS), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ?? '';
   const child = spawn(
     K8TS_COMMAND,
     [
@@ -130,7 +130,7 @@ async function startServer(): Promise<Server> {
     ],
     {
       stdio: ['ignore', 'ignore', 'ignore'],
-      env: { ...process.env, K8TS_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions },
+      env: { ...process.env, K8TS_LOG_LEVEL: 'warn', K8TS_NODE_ARGS: nodeArgs },
     },
   );
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');

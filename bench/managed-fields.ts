@@ -46,6 +46,8 @@ function stored(obj: KubeObject, uid: string): KubeObject {
   obj.metadata.uid = uid;
   obj.metadata.resourceVersion = '100';
   obj.metadata.creationTimestamp = '2026-03-01T10:00:00Z';
+  // The server sets generation 1 on kinds with a spec, and bumps it when the spec changes.
+  if (obj.spec !== undefined) obj.metadata.generation = 1;
   return obj;
 }
 
@@ -232,6 +234,7 @@ function leaseCase(i: number): { old: KubeObject; updated: KubeObject } {
   const renewed = lease(i, '2026-03-01T10:00:05.000000Z');
   renewed.metadata = { ...created.metadata, managedFields: undefined };
   delete renewed.metadata.managedFields;
+  renewed.metadata.generation = 2;
   return { old: created, updated: renewed };
 }
 
@@ -317,6 +320,7 @@ function deployCase(i: number): { old: KubeObject; updated: KubeObject } {
   const next = deployment(i, 'registry.local/api:1.1', 3);
   next.metadata = { ...old.metadata };
   delete next.metadata.managedFields;
+  next.metadata.generation = 2;
   next.status = old.status;
   return { old, updated: next };
 }

@@ -12,7 +12,8 @@
 // Baseline, honestly: the same bench source is compiled against the library code of BASELINE_COMMIT
 // in a throwaway worktree (/tmp/mf-base, created on first use) and run in a child process right after
 // the current code, on the same machine; the report shows both and the ratio. --no-baseline skips it;
-// --json prints only the current code's figures (what the baseline child prints).
+// --json prints only the current code's figures (what the baseline child prints); --peek prints each
+// case's resulting managedFields, to diff against the baseline's (they are identical).
 // Run: npm run build && npm run bench:managed-fields
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';

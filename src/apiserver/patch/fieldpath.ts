@@ -33,11 +33,12 @@ export function indexElement(index: number): PathElement {
 
 /** JSON the way the Go encoder writes it: no spaces, and <, > and & escaped. */
 export function goJson(value: JsonValue): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  const json = JSON.stringify(value);
+  if (!GO_ESCAPED.test(json)) return json;
+  return json.replace(GO_ESCAPED_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPED_ALL = /[<>&\u2028\u2029]/g;
 
 function keyObjectJson(fields: ReadonlyArray<readonly [string, JsonValue]>): string {
   return `{${fields.map(([n, v]) => `${goJson(n)}:${goJson(v)}`).join(',')}}`;
@@ -206,7 +207,11 @@ export class FieldSet {
 
   /** The child set under pe, created when missing. */
   descend(pe: PathElement): FieldSet {
-    const k = serializeElement(pe);
+    return this.descendKeyed(serializeElement(pe), pe);
+  }
+
+  /** descend, for a caller that has the serialized element at hand already. */
+  descendKeyed(k: string, pe: PathElement): FieldSet {
     let child = this.children.get(k);
     if (!child) {
       child = { pe, set: new FieldSet() };
@@ -313,33 +318,41 @@ export class FieldSet {
   /** The FieldsV1 object. */
   toFieldsV1(): JsonObject {
     const out: JsonObject = {};
-    const entries: Array<{ pe: PathElement; member: boolean; child?: FieldSet }> = [];
-    const byKey = new Map<string, { pe: PathElement; member: boolean; child?: FieldSet }>();
-    for (const [k, pe] of this.members) {
-      const e = { pe, member: true };
-      byKey.set(k, e);
+    // The maps are keyed by serializeElement of their elements, so the keys are reused as they are.
+    const entries: Array<{ key: string; pe: PathElement; member: boolean; child?: FieldSet }> = [];
+    const byKey = new Map<string, { key: string; pe: PathElement; member: boolean; child?: FieldSet }>();
+    for (const [key, pe] of this.members) {
+      const e = { key, pe, member: true };
+      byKey.set(key, e);
       entries.push(e);
     }
-    for (const c of this.sortedChildren()) {
-      const k = serializeElement(c.pe);
-      const e = byKey.get(k);
+    for (const [key, c] of this.children) {
+      if (c.set.empty()) continue;
+      const e = byKey.get(key);
       if (e) e.child = c.set;
-      else {
-        const ne = { pe: c.pe, member: false, child: c.set };
-        byKey.set(k, ne);
-        entries.push(ne);
-      }
+      else entries.push({ key, pe: c.pe, member: false, child: c.set });
     }
     entries.sort((a, b) => compareElements(a.pe, b.pe));
     for (const e of entries) {
       if (e.child) {
         const inner = e.child.toFieldsV1();
-        out[serializeElement(e.pe)] = e.member ? { '.': {}, ...inner } : inner;
+        out[e.key] = e.member ? { '.': {}, ...inner } : inner;
       } else {
-        out[serializeElement(e.pe)] = {};
+        out[e.key] = {};
       }
     }
     return out;
+  }
+
+  /** Whether the two sets share a path (their intersection is not empty), without building it. */
+  overlaps(other: FieldSet): boolean {
+    const [small, large] = this.members.size <= other.members.size ? [this, other] : [other, this];
+    for (const k of small.members.keys()) if (large.members.has(k)) return true;
+    for (const [k, c] of this.children) {
+      const theirs = other.children.get(k);
+      if (theirs && c.set.overlaps(theirs.set)) return true;
+    }
+    return false;
   }
 
   static fromFieldsV1(obj: JsonValue | undefined): FieldSet {
@@ -353,12 +366,143 @@ export class FieldSet {
 function readInto(set: FieldSet, obj: JsonObject): void {
   for (const [key, value] of Object.entries(obj)) {
     if (key === '.') continue;
-    const pe = parseElement(key);
+    const pe = parseElementCached(key);
     if (!pe) continue;
     const inner = isPlainObject(value) ? value : {};
     const childKeys = Object.keys(inner);
     const isMember = childKeys.length === 0 || childKeys.includes('.');
-    if (isMember) set.members.set(serializeElement(pe), pe);
-    if (childKeys.some((k) => k !== '.')) readInto(set.descend(pe), inner);
+    if (isMember) set.members.set(pe.key, pe.pe);
+    if (childKeys.some((k) => k !== '.')) readInto(set.descendKeyed(pe.key, pe.pe), inner);
   }
+}
+
+/** A parsed FieldsV1 key and its canonical serialization (equal to the key when it is canonical). */
+interface ParsedKey {
+  readonly pe: PathElement;
+  readonly key: string;
+}
+
+/**
+ * Parsed non-field keys by their text. The same keys ("k:{\"name\":\"web\"}", condition types,
+ * ports) come back in every stored object, and parsing them (JSON, sorting, re-serializing) was
+ * most of decoding; elements are immutable, so sharing them is safe. Bounded: cleared when full.
+ */
+const PARSED_KEYS = new Map<string, ParsedKey | null>();
+const PARSED_KEYS_MAX = 4096;
+
+/** parseElement with its canonical key; undefined for unknown prefixes, throws like parseElement. */
+function parseElementCached(key: string): ParsedKey | undefined {
+  if (key.startsWith('f:')) return { pe: fieldElement(key.slice(2)), key };
+  const hit = PARSED_KEYS.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const pe = parseElement(key);
+  const parsed = pe ? { pe, key: serializeElement(pe) } : null;
+  if (PARSED_KEYS.size >= PARSED_KEYS_MAX) PARSED_KEYS.clear();
+  PARSED_KEYS.set(key, parsed);
+  return parsed ?? undefined;
+}
+
+function parsesCanonically(key: string): PathElement | undefined {
+  let parsed: ParsedKey | undefined;
+  try {
+    parsed = parseElementCached(key);
+  } catch {
+    return undefined;
+  }
+  return parsed && parsed.key === key ? parsed.pe : undefined;
+}
+
+/**
+ * Whether a FieldsV1 object is exactly what FieldSet.toFieldsV1 writes for the set it decodes to:
+ * canonical keys in upstream's order, "." only first and only beside children, no empty nodes. For
+ * such an object the paths can be read off the keys directly, and it can be written back unchanged
+ * when its set did not change, without decoding it into a FieldSet and encoding it again.
+ */
+export function isCanonicalFieldsV1(raw: JsonValue | undefined): raw is JsonObject {
+  return isPlainObject(raw) && canonicalNode(raw, false);
+}
+
+function canonicalNode(node: JsonObject, member: boolean): boolean {
+  const keys = Object.keys(node);
+  let from = 0;
+  if (keys[0] === '.') {
+    // Written only first, as {}, for a member that also has children (a lone "." is written as {}).
+    const dot = node['.'];
+    if (!member || keys.length < 2 || !isPlainObject(dot) || hasKeys(dot)) return false;
+    from = 1;
+  }
+  let previousKey: string | undefined;
+  let previous: PathElement | undefined;
+  for (let i = from; i < keys.length; i++) {
+    const key = keys[i]!;
+    const value = node[key];
+    if (!isPlainObject(value)) return false;
+    if (key.startsWith('f:')) {
+      // Fields sort first, by name: their keys compare as their names do.
+      if (previousKey !== undefined && (previous !== undefined || previousKey >= key)) return false;
+      previousKey = key;
+    } else {
+      const pe = parsesCanonically(key);
+      if (!pe) return false;
+      if (previousKey !== undefined) {
+        const before = previous ?? fieldElement(previousKey.slice(2));
+        if (compareElements(before, pe) >= 0) return false;
+      }
+      previousKey = key;
+      previous = pe;
+    }
+    const inner = Object.keys(value);
+    if (inner.length === 0) continue;
+    if (!canonicalNode(value, inner[0] === '.')) return false;
+  }
+  return true;
+}
+
+function hasKeys(o: JsonObject): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
+function firstKey(o: JsonObject): string | undefined {
+  for (const k in o) if (Object.hasOwn(o, k)) return k;
+  return undefined;
+}
+
+/** In a canonical FieldsV1 node, whether the value under a key marks the key itself as a path. */
+function isMemberValue(v: JsonObject): boolean {
+  const k = firstKey(v);
+  return k === undefined || k === '.';
+}
+
+function childNode(raw: JsonObject, key: string): JsonObject | undefined {
+  if (!Object.hasOwn(raw, key)) return undefined;
+  const v = raw[key];
+  return isPlainObject(v) ? v : undefined;
+}
+
+/** For a canonical FieldsV1 object (isCanonicalFieldsV1): whether it shares a path with the set. */
+export function fieldsV1Overlaps(raw: JsonObject, set: FieldSet): boolean {
+  for (const k of set.members.keys()) {
+    const v = childNode(raw, k);
+    if (v && isMemberValue(v)) return true;
+  }
+  for (const [k, c] of set.children) {
+    const v = childNode(raw, k);
+    if (v && fieldsV1Overlaps(v, c.set)) return true;
+  }
+  return false;
+}
+
+/** For a canonical FieldsV1 object (isCanonicalFieldsV1): whether it holds every path of the set. */
+export function fieldsV1Contains(raw: JsonObject, set: FieldSet): boolean {
+  for (const k of set.members.keys()) {
+    const v = childNode(raw, k);
+    if (!v || !isMemberValue(v)) return false;
+  }
+  for (const [k, c] of set.children) {
+    if (c.set.empty()) continue;
+    const v = childNode(raw, k);
+    if (!v || !fieldsV1Contains(v, c.set)) return false;
+  }
+  return true;
 }

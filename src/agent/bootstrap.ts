@@ -9,6 +9,7 @@
 //    O system:nodes) and wait for it to be approved and signed.
 // 3. Keep the certificate and key in a kubeconfig under the data directory, and reuse it on the
 //    next start while it is valid.
+import { componentUserAgent } from '../version.js';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -127,7 +128,7 @@ export async function obtainNodeCredentials(opts: NodeCredentialsOptions): Promi
   const caPem = opts.caPem ?? (await discoverClusterCA(opts.server, opts.token));
   const client = new RestClient(
     { server: opts.server, namespace: 'default', caPem, token: opts.token },
-    'k8ts-agent-bootstrap',
+    componentUserAgent('kubelet'),
   );
   try {
     const { csrPem, keyPem } = await createCertificateRequest(`system:node:${opts.nodeName}`, [

@@ -14,7 +14,7 @@ import { BootstrapError, obtainNodeCredentials } from '../agent/bootstrap.js';
 import { loadKubeconfig, type ConnectionConfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { createLogger } from '../util/log.js';
-import { K8TS_VERSION } from '../version.js';
+import { componentUserAgent } from '../version.js';
 import {
   listFlag,
   optionalStringFlag,
@@ -203,7 +203,7 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
     }
   }
 
-  const client = new RestClient(conn, `k8ts-agent/v${K8TS_VERSION}`);
+  const client = new RestClient(conn, componentUserAgent('kubelet'));
   const log = createLogger('agent');
   if (runtime === 'containerd') {
     if (nodes !== undefined) throw new UsageError('agent: --nodes needs --runtime fake');

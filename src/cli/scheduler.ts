@@ -9,7 +9,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { createLogger } from '../util/log.js';
 import { metrics } from '../util/metrics.js';
-import { K8TS_VERSION } from '../version.js';
+import { componentUserAgent } from '../version.js';
 import type { SchedulerConfiguration } from '../scheduler/config.js';
 import { kubeconfigPath } from './token.js';
 import { optionalStringFlag, parseFlags, portFlag, stringFlag, UsageError, type FlagSpec } from './flags.js';
@@ -100,7 +100,7 @@ async function runScheduler(argv: string[]): Promise<number> {
   const file = kubeconfigPath(flags);
   let client: RestClient;
   try {
-    client = new RestClient(loadKubeconfig(file), `k8ts-scheduler/v${K8TS_VERSION}`);
+    client = new RestClient(loadKubeconfig(file), componentUserAgent('kube-scheduler'));
   } catch (err) {
     throw new Error(`invalid kubeconfig ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -12,7 +12,7 @@ import { csrSigningController } from '../controllers/certificates/index.js';
 import { bootstrapSignerController } from '../controllers/bootstrap-signer/index.js';
 import { nodeIpamControllerDescriptor } from '../controllers/nodeipam/index.js';
 import { localPathProvisionerController } from '../controllers/persistentvolume/local-path.js';
-import { K8TS_VERSION } from '../version.js';
+import { componentUserAgent } from '../version.js';
 import { createLogger } from '../util/log.js';
 
 const log = createLogger('server.components');
@@ -61,10 +61,10 @@ export async function runComponents(cfg: ComponentsConfig): Promise<RunningCompo
       }
     }
   };
-  const client = (user: string, credentials: ComponentCredentials): RestClient => {
+  const client = (component: string, credentials: ComponentCredentials): RestClient => {
     const c = new RestClient(
       { server: cfg.url, caPem: cfg.caPem, namespace: 'default', ...credentials },
-      `k8ts/${K8TS_VERSION} (${user})`,
+      componentUserAgent(component),
     );
     stops.push(() => c.close());
     return c;
@@ -72,7 +72,7 @@ export async function runComponents(cfg: ComponentsConfig): Promise<RunningCompo
   try {
     if (cfg.scheduler) {
       const scheduler = createScheduler({
-        client: client('system:kube-scheduler', cfg.scheduler.credentials),
+        client: client('kube-scheduler', cfg.scheduler.credentials),
         config: cfg.scheduler.config,
         leaderElection: true,
         identity: `${cfg.identity}_${randomUUID()}`,
@@ -83,7 +83,7 @@ export async function runComponents(cfg: ComponentsConfig): Promise<RunningCompo
     const cm = cfg.controllerManager;
     if (cm) {
       const manager = createControllerManager({
-        client: client('system:kube-controller-manager', cm.credentials),
+        client: client('kube-controller-manager', cm.credentials),
         disable: [...cm.disable],
         // The ones that need the cluster CA are built per manager.
         controllers: [

@@ -32,7 +32,7 @@ import {
 import { StatusError } from '../api/errors.js';
 import type { CertificateAuthority } from '../pki/index.js';
 import { createLogger } from '../util/log.js';
-import { K8TS_VERSION } from '../version.js';
+import { componentUserAgent } from '../version.js';
 
 const log = createLogger('local-node');
 
@@ -343,7 +343,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
       clientKeyPem: identity.keyPem,
       namespace: 'default',
     },
-    `k8ts-agent/${K8TS_VERSION} (${nodeName})`,
+    componentUserAgent('kubelet'),
   );
   try {
     let stopNode: () => Promise<void>;

@@ -75,3 +75,18 @@ test('the components run in their own thread: their logs and metrics are the ser
   const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
   assert.equal(new Set(types).size, types.length, 'each metric family appears once');
 });
+
+test('their writes are recorded under upstream’s manager names', async () => {
+  await server.kubectlOk(['create', 'deployment', 'managers', '--image=busybox']);
+  await eventually('the deployment controller has written its status', async () => {
+    const out = await server.kubectlOk([
+      'get',
+      'deployment',
+      'managers',
+      '--show-managed-fields',
+      '-o',
+      'jsonpath={range .metadata.managedFields[*]}{.manager}/{.subresource};{end}',
+    ]);
+    return out.includes('kube-controller-manager/status;') ? out : undefined;
+  });
+});

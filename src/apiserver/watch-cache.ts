@@ -56,6 +56,22 @@ export class DecodedEvent {
     return this.parsed;
   }
 
+  /**
+   * Takes the previous state from the event that wrote it, when that one has been parsed already
+   * (filtered watchers parse every object): a MODIFIED event then costs one parse, not two. Only
+   * the object is kept, not the event, so events never hold on to older ones.
+   */
+  adoptPrevFrom(before: DecodedEvent): void {
+    if (
+      this.prevValue !== undefined &&
+      before.key === this.key &&
+      before.type !== 'DELETED' &&
+      before.revision === this.prevRv &&
+      before.parsed !== undefined
+    )
+      this.parsedPrev ??= before.parsed;
+  }
+
   /** The object before the change (MODIFIED and DELETED). */
   get prev(): KubeObject | undefined {
     if (this.prevValue === undefined) return undefined;
@@ -113,6 +129,8 @@ const LINGER_MS = 60_000;
 class Broadcaster {
   private readonly subscribers = new Set<Subscriber>();
   private history: DecodedEvent[] = [];
+  /** The newest event of each key still in the history (see DecodedEvent.adoptPrevFrom). */
+  private readonly newestByKey = new Map<string, DecodedEvent>();
   /** Every event with a revision above this one is in the history or was delivered live. */
   coveredFrom: number;
   lastRevision: number;
@@ -154,10 +172,20 @@ class Broadcaster {
       this.lastRevision = Math.max(this.lastRevision, ev.revision);
     }
     if (decoded.length === 0) return;
+    for (const d of decoded) {
+      const before = this.newestByKey.get(d.key);
+      if (before) d.adoptPrevFrom(before);
+      this.newestByKey.set(d.key, d);
+    }
     this.history.push(...decoded);
-    if (this.history.length > this.historyLimit) {
+    // Trimmed once it is a quarter over its limit, not on every event: each trim copies the array.
+    if (this.history.length > this.historyLimit + (this.historyLimit >> 2)) {
       const drop = this.history.length - this.historyLimit;
       this.coveredFrom = this.history[drop - 1]!.revision;
+      for (let i = 0; i < drop; i++) {
+        const gone = this.history[i]!;
+        if (this.newestByKey.get(gone.key) === gone) this.newestByKey.delete(gone.key);
+      }
       this.history = this.history.slice(drop);
     }
     for (const s of [...this.subscribers]) {

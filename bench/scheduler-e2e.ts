@@ -157,6 +157,8 @@ function startAgentChild(
     process.execPath,
     [
       '--max-old-space-size=8192',
+      // BENCH_AGENT_NODE_ARGS: node flags for the simulated nodes' process (--cpu-prof ...).
+      ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
       fileURLToPath(import.meta.url),
       '--agent',
       kubeconfig,

@@ -1,6 +1,7 @@
 // The generic REST store: one implementation of every verb for every described kind, with the
 // per-kind strategy hooks, the status and scale subresources, deletion semantics (finalizers,
 // graceful deletion, propagation), dry runs, field validation and version conversion.
+import { KindCache } from './admission/access.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as yamlStringify } from 'yaml';
@@ -187,7 +188,15 @@ interface DecodedWrite {
 }
 
 export class RestHandler {
+  /** Namespaces, read on every create (upstream's NamespaceLifecycle reads its informer's cache). */
+  private namespaces: KindCache | undefined;
+
   constructor(private readonly deps: RestDeps) {}
+
+  close(): void {
+    this.namespaces?.close();
+    this.namespaces = undefined;
+  }
 
   /** The protobuf message of a kind this server serves (for protobuf request bodies). */
   readonly protoMessageFor = (apiVersion: string, kind: string): string | undefined => {
@@ -590,9 +599,15 @@ export class RestHandler {
     if (!desc.namespaced) return;
     const nsDesc = this.deps.registry.byKind('', 'Namespace', 'v1');
     if (!nsDesc) return;
-    const kv = await this.deps.store.get(storageKey(nsDesc, '', ns));
-    if (!kv) throw notFound({ group: '', resource: 'namespaces' }, ns);
-    const nsObj = JSON.parse(kv.value) as KubeObject;
+    const key = storageKey(nsDesc, '', ns);
+    this.namespaces ??= new KindCache(this.deps.store, nsDesc, (value) => JSON.parse(value) as KubeObject);
+    // A miss is looked up in the store: with etcd the cache may not have seen a namespace just created.
+    let nsObj = await this.namespaces.get(key);
+    if (!nsObj) {
+      const kv = await this.deps.store.get(key);
+      if (!kv) throw notFound({ group: '', resource: 'namespaces' }, ns);
+      nsObj = JSON.parse(kv.value) as KubeObject;
+    }
     const phase = isPlainObject(nsObj.status) ? nsObj.status.phase : undefined;
     if (nsObj.metadata.deletionTimestamp || phase === NAMESPACE_TERMINATING_PHASE)
       throw forbidden(

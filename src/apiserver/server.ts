@@ -662,6 +662,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     close: async () => {
       crdController?.stop();
       watchCache.close();
+      rest.close();
       const closed = [server, ...(socketServer ? [socketServer] : [])].map(
         (srv) => new Promise<void>((resolve) => srv.close(() => resolve())),
       );

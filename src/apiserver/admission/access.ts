@@ -32,7 +32,7 @@ export interface AdmissionContext {
  * resolves, so a request that starts after a write has completed sees it. A failed watch
  * (compaction, store closed) drops the cache; the next read lists again.
  */
-class KindCache {
+export class KindCache {
   private byNamespace = new Map<string, Map<string, KubeObject>>();
   private watch: Watch | undefined;
   private ready: Promise<void> | undefined;
@@ -54,6 +54,13 @@ class KindCache {
     }
     const m = this.byNamespace.get(namespace);
     return m ? [...m.values()] : [];
+  }
+
+  /** One cached object by storage key; read-only. */
+  async get(key: string): Promise<KubeObject | undefined> {
+    this.ready ??= this.start();
+    await this.ready;
+    return this.byNamespace.get(this.namespaceOf(key))?.get(key);
   }
 
   private async start(): Promise<void> {

@@ -184,3 +184,35 @@ describe('sqlite store: files and data dir', () => {
     }
   });
 });
+
+describe('sqlite store: recent values served from memory', () => {
+  test('writes of one key in one transaction, then reads, agree with the file after a reopen', async () => {
+    const dir = tempDir();
+    const s = SqliteStore.open(dir);
+    const first = await s.create('/r/k', 'v1');
+    // Queued together, so one transaction applies them in order: update, delete, re-create, update.
+    const [updated, deleted, recreated, conflict] = await Promise.allSettled([
+      s.update('/r/k', 'v2', first.modRevision),
+      s.delete('/r/k'),
+      s.create('/r/k', 'v3'),
+      s.update('/r/k', 'stale', first.modRevision),
+    ]);
+    assert.equal(updated.status, 'fulfilled');
+    assert.equal(deleted.status, 'fulfilled');
+    assert.equal(recreated.status, 'fulfilled');
+    assert.equal(conflict.status, 'rejected');
+    const live = await s.get('/r/k');
+    assert.equal(live?.value, 'v3');
+    assert.equal(live?.createRevision, recreated.status === 'fulfilled' ? recreated.value.modRevision : -1);
+    const next = await s.update('/r/k', 'v4', live.modRevision);
+    await assert.rejects(s.update('/r/k', 'v5', live.modRevision), /conflict|modified|revision/i);
+    await s.close();
+    const again = SqliteStore.open(dir);
+    const fromFile = await again.get('/r/k');
+    assert.deepEqual(
+      { ...fromFile },
+      { key: '/r/k', value: 'v4', createRevision: live.createRevision, modRevision: next.modRevision },
+    );
+    await again.close();
+  });
+});

@@ -40,6 +40,7 @@ import type {
   WatchOptions,
   WriteOptions,
 } from '../types.js';
+import { LatestValues } from './latest-values.js';
 import { WatchHub } from '../watch-hub.js';
 import { createLogger } from '../../util/log.js';
 import { metrics } from '../../util/metrics.js';
@@ -65,6 +66,10 @@ const commitBatch = metrics.histogram(
   'k8ts_storage_sqlite_commit_batch_size',
   'Writes per committed group.',
   [1, 2, 4, 8, 16, 32, 64, 128, 256],
+);
+const latestReads = metrics.counter(
+  'k8ts_storage_sqlite_latest_reads_total',
+  "Reads of a key's current value, by whether recent values in memory had it (hit) or SQLite was read (miss).",
 );
 const writesTotal = metrics.counter(
   'k8ts_storage_writes_total',
@@ -156,6 +161,10 @@ export class SqliteStore implements Store {
   };
 
   private readonly lockDb: Database.Database;
+  /** Committed values of recent keys (see latest-values.ts). */
+  private readonly latest = new LatestValues();
+  /** Keys written by the transaction being applied: their state is read from SQLite, which sees it. */
+  private readonly touched = new Set<string>();
   private checkpointer: WalCheckpointer | undefined;
   /** Writes wait in the queue while the checkpointer resets the WAL (see wal-checkpointer.ts). */
   private writesHeld = false;
@@ -438,8 +447,18 @@ export class SqliteStore implements Store {
       this.check();
       validateKey(key);
       const rev = this.readRevision(opts?.revision);
-      const row = rev === this.rev ? this.stmt.current.get(key) : this.stmt.atRevision.get(key, rev);
-      return row && !row.deleted ? rowKv(row) : undefined;
+      if (rev !== this.rev) {
+        const row = this.stmt.atRevision.get(key, rev);
+        return row && !row.deleted ? rowKv(row) : undefined;
+      }
+      const hit = this.latest.get(key);
+      latestReads.inc({ result: hit ? 'hit' : 'miss' });
+      if (hit) return hit;
+      const row = this.stmt.current.get(key);
+      if (!row || row.deleted) return undefined;
+      const kv = rowKv(row);
+      this.latest.set(kv);
+      return kv;
     });
   }
 
@@ -504,27 +523,43 @@ export class SqliteStore implements Store {
 
   /** Apply one write inside the open transaction; a precondition failure returns the error. */
   private apply(op: WriteOp): Applied | StorageError {
-    const cur = this.stmt.current.get(op.key);
-    const live = cur && !cur.deleted ? cur : undefined;
+    let live = this.touched.has(op.key) ? undefined : this.latest.get(op.key);
+    // The newest row's id, a tombstone's too: a re-created key's first row points at it.
+    let newestId = live?.modRevision ?? 0;
+    if (!live) {
+      const cur = this.stmt.current.get(op.key);
+      newestId = cur?.id ?? 0;
+      live = cur && !cur.deleted ? rowKv(cur) : undefined;
+    }
+    this.touched.add(op.key);
     if (op.kind === 'create') {
       if (live) return new KeyExistsError(op.key);
       const id = this.rev + 1;
-      this.stmt.insert.run(id, op.key, 1, 0, id, cur?.id ?? 0, op.expiresAt ?? null, op.value);
+      this.stmt.insert.run(id, op.key, 1, 0, id, newestId, op.expiresAt ?? null, op.value);
       this.rev = id;
       const kv: KeyValue = { key: op.key, value: op.value, createRevision: id, modRevision: id };
       return { kv, revision: id, event: { type: 'create', revision: id, kv }, expiresAt: op.expiresAt };
     }
     if (!live) return new KeyNotFoundError(op.key);
-    const prev = rowKv(live);
-    if (op.expected !== undefined && live.id !== op.expected) return new ConflictError(op.key, prev);
+    const prev = live;
+    if (op.expected !== undefined && live.modRevision !== op.expected) return new ConflictError(op.key, prev);
     const id = this.rev + 1;
     if (op.kind === 'update') {
-      this.stmt.insert.run(id, op.key, 0, 0, live.create_revision, live.id, op.expiresAt ?? null, op.value);
+      this.stmt.insert.run(
+        id,
+        op.key,
+        0,
+        0,
+        live.createRevision,
+        live.modRevision,
+        op.expiresAt ?? null,
+        op.value,
+      );
       this.rev = id;
       const kv: KeyValue = {
         key: op.key,
         value: op.value,
-        createRevision: live.create_revision,
+        createRevision: live.createRevision,
         modRevision: id,
       };
       return {
@@ -534,7 +569,7 @@ export class SqliteStore implements Store {
         expiresAt: op.expiresAt,
       };
     }
-    this.stmt.insert.run(id, op.key, 0, 1, live.create_revision, live.id, null, live.value);
+    this.stmt.insert.run(id, op.key, 0, 1, live.createRevision, live.modRevision, null, live.value);
     this.rev = id;
     return {
       kv: prev,
@@ -560,6 +595,7 @@ export class SqliteStore implements Store {
     try {
       results = this.applyBatch(batch);
     } catch (err) {
+      this.touched.clear();
       this.rev = revBefore;
       if (batch.length > 1) {
         // Something below the preconditions failed (disk full, I/O): retry one by one so a
@@ -573,6 +609,13 @@ export class SqliteStore implements Store {
       writesTotal.inc({ backend: 'sqlite', op: batch[0]!.op.kind, result: 'error' });
       batch[0]!.reject(err instanceof Error ? err : new Error(String(err)));
       return;
+    }
+    this.touched.clear();
+    // Committed: the cache follows.
+    for (const r of results) {
+      if (r instanceof StorageError) continue;
+      if (r.event.type === 'delete') this.latest.delete(r.kv.key);
+      else this.latest.set(r.kv);
     }
     commitSeconds.observe((performance.now() - start) / 1000);
     commitBatch.observe(batch.length);
@@ -777,6 +820,7 @@ export class SqliteStore implements Store {
     this.hub.failAll(new UnavailableError('store is closed'));
     if (this.compacting) await this.compacting.catch(() => undefined);
     await this.checkpointer?.close();
+    this.latest.clear();
     this.db.close();
     this.lockDb.close();
     log.info('closed', { file: this.file, revision: this.rev });

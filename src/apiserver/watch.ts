@@ -23,6 +23,8 @@ const slowWatchersCounter = metrics.counter(
   'Watches closed because the client did not keep up.',
 );
 
+/** A busy watch stream is written at most this often (see scheduleFlush). */
+const MIN_FLUSH_INTERVAL_MS = 2;
 const MIN_REQUEST_TIMEOUT_S = 1800;
 
 /**
@@ -152,8 +154,19 @@ export async function serveWatch(deps: RestDeps, r: RestRequest, opts: ListOptio
   // per burst of events instead of one per event.
   let pending: string[] = [];
   let flushScheduled = false;
+  let lastFlushAt = 0;
+  // At most one write per watcher every MIN_FLUSH_INTERVAL_MS: an idle stream's event goes out on the
+  // next turn, a busy one's events share a write (each write is a syscall, and on TLS a record).
+  const scheduleFlush = (): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    const wait = lastFlushAt + MIN_FLUSH_INTERVAL_MS - performance.now();
+    if (wait > 0) setTimeout(flush, wait);
+    else setImmediate(flush);
+  };
   const flush = (): void => {
     flushScheduled = false;
+    lastFlushAt = performance.now();
     if (closed || pending.length === 0) return;
     const chunk = burstBytes(pending);
     watchEventsCounter.inc(resourceLabel, pending.length);
@@ -170,18 +183,12 @@ export async function serveWatch(deps: RestDeps, r: RestRequest, opts: ListOptio
   };
   const queueLine = (line: string): void => {
     pending.push(line);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+    scheduleFlush();
   };
   const send = (type: WatchType, obj: KubeObject, ev?: DecodedEvent): void => {
     if (closed) return;
     pending.push(`{"type":"${type}","object":${objectJson(type, obj, ev)}}\n`);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+    scheduleFlush();
   };
 
   /** An unfiltered JSON event: the shared line, no parse. */

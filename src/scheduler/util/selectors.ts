@@ -8,14 +8,49 @@ import type {
   Taint,
   Toleration,
 } from '../../api/generated/types.js';
-import { compileLabelSelector, type Labels, type LabelPredicate } from '../../api/labels.js';
+import type { LabelSelector } from '../../api/generated/types.js';
+import {
+  compileLabelSelector as compileGeneral,
+  type Labels,
+  type LabelPredicate,
+} from '../../api/labels.js';
 
-export { compileLabelSelector, type Labels, type LabelPredicate };
+export type { Labels, LabelPredicate };
 
 const EMPTY: Labels = Object.freeze({});
 
 function has(labels: Labels, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(labels, key);
+}
+
+const SELECTS_NOTHING: LabelPredicate = () => false;
+const SELECTS_EVERYTHING: LabelPredicate = () => true;
+
+/**
+ * A label selector compiled once into a predicate (api/labels.ts semantics: a missing selector
+ * selects nothing, an empty one everything). Selectors of matchLabels only, the common shape of
+ * spread constraints and affinity terms, get a flat loop that compares the value before checking
+ * ownership: scheduling cycles call these predicates for every pod on thousands of nodes.
+ */
+export function compileLabelSelector(sel: LabelSelector | undefined | null): LabelPredicate {
+  if (sel === undefined || sel === null) return SELECTS_NOTHING;
+  if ((sel.matchExpressions ?? []).length > 0) return compileGeneral(sel);
+  const entries = Object.entries(sel.matchLabels ?? {});
+  if (entries.length === 0) return SELECTS_EVERYTHING;
+  if (entries.length === 1) {
+    const [key, value] = entries[0]!;
+    return (labels) => !!labels && labels[key] === value && has(labels, key);
+  }
+  const keys = entries.map(([k]) => k);
+  const values = entries.map(([, v]) => v);
+  return (labels) => {
+    if (!labels) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (labels[key] !== values[i] || !has(labels, key)) return false;
+    }
+    return true;
+  };
 }
 
 /** A selector from a plain label set (matchLabels only); empty matches everything. */

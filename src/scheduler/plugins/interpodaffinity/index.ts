@@ -27,37 +27,115 @@ export const ERR_REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existin
 const PRE_FILTER_KEY = 'PreFilter' + NAME;
 const PRE_SCORE_KEY = 'PreScore' + NAME;
 
-type Counts = Map<string, number>;
+/**
+ * Pods counted per topology pair (key, value), kept as key → value → count so that lookups and
+ * updates in the per-node loops build no composite strings. Pairs whose count returns to 0 are
+ * dropped, so `size` is the number of pairs with a non-zero count.
+ */
+class PairCounts {
+  private readonly byKey = new Map<string, Map<string, number>>();
+  size = 0;
 
-function pairKey(key: string, value: string): string {
-  return `${key}\u0000${value}`;
-}
+  get(key: string, value: string): number {
+    return this.byKey.get(key)?.get(value) ?? 0;
+  }
 
-function bump(counts: Counts, key: string, value: string, by: number): void {
-  const k = pairKey(key, value);
-  const n = (counts.get(k) ?? 0) + by;
-  if (n === 0) counts.delete(k);
-  else counts.set(k, n);
+  bump(key: string, value: string, by: number): void {
+    let values = this.byKey.get(key);
+    if (!values) this.byKey.set(key, (values = new Map<string, number>()));
+    const before = values.get(value);
+    const n = (before ?? 0) + by;
+    if (n === 0) {
+      if (before !== undefined) {
+        values.delete(value);
+        this.size--;
+        if (values.size === 0) this.byKey.delete(key);
+      }
+    } else {
+      if (before === undefined) this.size++;
+      values.set(value, n);
+    }
+  }
+
+  /** Whether any of the labels (a node's) names a pair with a positive count. */
+  anyPositive(labels: Readonly<Record<string, string>>): boolean {
+    for (const [key, values] of this.byKey) {
+      if (!Object.prototype.hasOwnProperty.call(labels, key)) continue;
+      if ((values.get(labels[key]!) ?? 0) > 0) return true;
+    }
+    return false;
+  }
+
+  clone(): PairCounts {
+    const c = new PairCounts();
+    for (const [key, values] of this.byKey) c.byKey.set(key, new Map(values));
+    c.size = this.size;
+    return c;
+  }
 }
 
 function matchesAll(terms: readonly AffinityTerm[], pod: Pod, ns: NamespaceLabels): boolean {
   if (terms.length === 0) return false;
-  for (const t of terms) if (!t.matches(pod, ns)) return false;
+  for (let i = 0; i < terms.length; i++) if (!terms[i]!.matches(pod, ns)) return false;
   return true;
 }
 
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 class PreFilterState implements StateData {
   constructor(
-    readonly existingAntiAffinityCounts: Counts,
-    readonly affinityCounts: Counts,
-    readonly antiAffinityCounts: Counts,
+    readonly existingAntiAffinityCounts: PairCounts,
+    readonly affinityCounts: PairCounts,
+    readonly antiAffinityCounts: PairCounts,
   ) {}
   clone(): StateData {
     return new PreFilterState(
-      new Map(this.existingAntiAffinityCounts),
-      new Map(this.affinityCounts),
-      new Map(this.antiAffinityCounts),
+      this.existingAntiAffinityCounts.clone(),
+      this.affinityCounts.clone(),
+      this.antiAffinityCounts.clone(),
     );
+  }
+
+  /** Counts the existing pods' required anti-affinity terms that select the incoming pod. */
+  addExistingAntiAffinity(
+    incoming: PodInfo,
+    existing: PodInfo,
+    labels: Readonly<Record<string, string>>,
+    multiplier: number,
+    ns: NamespaceLabels,
+  ): void {
+    const terms = existing.requiredAntiAffinityTerms;
+    for (let i = 0; i < terms.length; i++) {
+      const t = terms[i]!;
+      const v = labels[t.topologyKey];
+      if (v !== undefined && t.matches(incoming.pod, ns))
+        this.existingAntiAffinityCounts.bump(t.topologyKey, v, multiplier);
+    }
+  }
+
+  /** Counts the existing pod against the incoming pod's own required affinity and anti-affinity terms. */
+  addIncomingTerms(
+    incoming: PodInfo,
+    existing: PodInfo,
+    labels: Readonly<Record<string, string>>,
+    multiplier: number,
+    ns: NamespaceLabels,
+  ): void {
+    const affinity = incoming.requiredAffinityTerms;
+    if (affinity.length > 0 && matchesAll(affinity, existing.pod, ns)) {
+      for (let i = 0; i < affinity.length; i++) {
+        const t = affinity[i]!;
+        const v = labels[t.topologyKey];
+        if (v !== undefined) this.affinityCounts.bump(t.topologyKey, v, multiplier);
+      }
+    }
+    const anti = incoming.requiredAntiAffinityTerms;
+    for (let i = 0; i < anti.length; i++) {
+      const t = anti[i]!;
+      const v = labels[t.topologyKey];
+      if (v !== undefined && t.matches(existing.pod, ns))
+        this.antiAffinityCounts.bump(t.topologyKey, v, multiplier);
+    }
   }
 
   /** Accounts for (multiplier 1) or forgets (−1) an existing pod on a node. */
@@ -68,26 +146,9 @@ class PreFilterState implements StateData {
     multiplier: number,
     ns: NamespaceLabels,
   ): void {
-    const labels = nodeInfo.node?.metadata.labels ?? {};
-    for (const t of existing.requiredAntiAffinityTerms) {
-      const v = labels[t.topologyKey];
-      if (v !== undefined && t.matches(incoming.pod, ns))
-        bump(this.existingAntiAffinityCounts, t.topologyKey, v, multiplier);
-    }
-    if (
-      incoming.requiredAffinityTerms.length > 0 &&
-      matchesAll(incoming.requiredAffinityTerms, existing.pod, ns)
-    ) {
-      for (const t of incoming.requiredAffinityTerms) {
-        const v = labels[t.topologyKey];
-        if (v !== undefined) bump(this.affinityCounts, t.topologyKey, v, multiplier);
-      }
-    }
-    for (const t of incoming.requiredAntiAffinityTerms) {
-      const v = labels[t.topologyKey];
-      if (v !== undefined && t.matches(existing.pod, ns))
-        bump(this.antiAffinityCounts, t.topologyKey, v, multiplier);
-    }
+    const labels = nodeInfo.node?.metadata.labels ?? NO_LABELS;
+    this.addExistingAntiAffinity(incoming, existing, labels, multiplier, ns);
+    this.addIncomingTerms(incoming, existing, labels, multiplier, ns);
   }
 }
 
@@ -130,37 +191,22 @@ export class InterPodAffinityPlugin
     const withAnti = this.handle.snapshot().havePodsWithRequiredAntiAffinity();
     const hasTerms = pod.requiredAffinityTerms.length > 0 || pod.requiredAntiAffinityTerms.length > 0;
     if (!hasTerms && withAnti.length === 0) return { status: Status.SKIP };
-    const s = new PreFilterState(new Map(), new Map(), new Map());
-    for (const ni of withAnti) {
-      const labels = ni.node?.metadata.labels ?? {};
-      for (const existing of ni.podsWithRequiredAntiAffinity) {
-        for (const t of existing.requiredAntiAffinityTerms) {
-          const v = labels[t.topologyKey];
-          if (v !== undefined && t.matches(pod.pod, ns))
-            bump(s.existingAntiAffinityCounts, t.topologyKey, v, 1);
-        }
-      }
+    const s = new PreFilterState(new PairCounts(), new PairCounts(), new PairCounts());
+    // Existing pods' anti-affinity: only the nodes holding pods with required anti-affinity terms.
+    for (let j = 0; j < withAnti.length; j++) {
+      const ni = withAnti[j]!;
+      const labels = ni.node?.metadata.labels ?? NO_LABELS;
+      const pods = ni.podsWithRequiredAntiAffinity;
+      for (let k = 0; k < pods.length; k++) s.addExistingAntiAffinity(pod, pods[k]!, labels, 1, ns);
     }
+    // The incoming pod's own terms: every pod on every node.
     if (hasTerms) {
-      for (const ni of nodes) {
-        if (ni.pods.length === 0) continue;
-        const labels = ni.node?.metadata.labels ?? {};
-        for (const existing of ni.pods) {
-          if (
-            pod.requiredAffinityTerms.length > 0 &&
-            matchesAll(pod.requiredAffinityTerms, existing.pod, ns)
-          ) {
-            for (const t of pod.requiredAffinityTerms) {
-              const v = labels[t.topologyKey];
-              if (v !== undefined) bump(s.affinityCounts, t.topologyKey, v, 1);
-            }
-          }
-          for (const t of pod.requiredAntiAffinityTerms) {
-            const v = labels[t.topologyKey];
-            if (v !== undefined && t.matches(existing.pod, ns))
-              bump(s.antiAffinityCounts, t.topologyKey, v, 1);
-          }
-        }
+      for (let j = 0; j < nodes.length; j++) {
+        const ni = nodes[j]!;
+        const pods = ni.pods;
+        if (pods.length === 0) continue;
+        const labels = ni.node?.metadata.labels ?? NO_LABELS;
+        for (let k = 0; k < pods.length; k++) s.addIncomingTerms(pod, pods[k]!, labels, 1, ns);
       }
     }
     state.write(PRE_FILTER_KEY, s);
@@ -188,22 +234,22 @@ export class InterPodAffinityPlugin
   filter(state: CycleState, pod: PodInfo, nodeInfo: NodeInfo): Status {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
     if (!s) return Status.error(new Error(`reading "${PRE_FILTER_KEY}" from cycle state: not found`));
-    const labels = nodeInfo.node?.metadata.labels ?? {};
+    const labels = nodeInfo.node?.metadata.labels ?? NO_LABELS;
     if (!this.satisfiesAffinity(s, pod, labels)) return Status.unresolvable(ERR_REASON_AFFINITY);
     if (s.antiAffinityCounts.size > 0) {
-      for (const t of pod.requiredAntiAffinityTerms) {
+      const terms = pod.requiredAntiAffinityTerms;
+      for (let i = 0; i < terms.length; i++) {
+        const t = terms[i]!;
         const v = labels[t.topologyKey];
-        if (v !== undefined && (s.antiAffinityCounts.get(pairKey(t.topologyKey, v)) ?? 0) > 0) {
+        if (v !== undefined && s.antiAffinityCounts.get(t.topologyKey, v) > 0) {
           return Status.unschedulable(ERR_REASON_ANTI_AFFINITY);
         }
       }
     }
-    if (s.existingAntiAffinityCounts.size > 0) {
-      for (const [k, v] of Object.entries(labels)) {
-        if ((s.existingAntiAffinityCounts.get(pairKey(k, v)) ?? 0) > 0)
-          return Status.unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
-      }
-    }
+    // Any of the node's labels naming a pair an existing pod's anti-affinity counts (upstream walks
+    // the node's labels; walking the few counted keys instead gives the same answer).
+    if (s.existingAntiAffinityCounts.size > 0 && s.existingAntiAffinityCounts.anyPositive(labels))
+      return Status.unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
     return Status.SUCCESS;
   }
 
@@ -217,7 +263,7 @@ export class InterPodAffinityPlugin
     for (const t of pod.requiredAffinityTerms) {
       const v = labels[t.topologyKey];
       if (v === undefined) return false;
-      if ((s.affinityCounts.get(pairKey(t.topologyKey, v)) ?? 0) <= 0) podsExist = false;
+      if (s.affinityCounts.get(t.topologyKey, v) <= 0) podsExist = false;
     }
     if (podsExist) return true;
     // The first pod of a group that has affinity to itself may go anywhere the topology keys exist.

@@ -41,12 +41,23 @@ class PreferredState implements StateData {
   }
 }
 
+const everyNode: NodePredicate = () => true;
+
 /** The pod's required node affinity (nodeSelector AND required terms) as one predicate. */
 export function requiredNodeAffinity(pod: Pod): NodePredicate {
+  return requiredNodeAffinityOrAll(pod) ?? everyNode;
+}
+
+/**
+ * The pod's required node affinity, or undefined when it has none (no nodeSelector entries and no
+ * required terms), so that per-node loops can skip a check that passes every node.
+ */
+export function requiredNodeAffinityOrAll(pod: Pod): NodePredicate | undefined {
   const selector = pod.spec?.nodeSelector;
   const entries = selector ? Object.entries(selector) : [];
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   const affinity = required ? compileNodeSelector(required) : undefined;
+  if (entries.length === 0 && !affinity) return undefined;
   return (node) => {
     if (entries.length > 0) {
       const labels = node.metadata.labels ?? {};

@@ -26,7 +26,8 @@ import {
   type LabelPredicate,
   type NodePredicate,
 } from '../../util/selectors.js';
-import { requiredNodeAffinity } from '../nodeaffinity/index.js';
+import { requiredNodeAffinityOrAll } from '../nodeaffinity/index.js';
+import { DomainCountMemo, countMatching, hasAllKeys } from './domain-memo.js';
 import { PodTopologySpread as NAME } from '../names/index.js';
 
 export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
@@ -43,11 +44,15 @@ export const SYSTEM_DEFAULT_CONSTRAINTS: TopologySpreadConstraint[] = [
 const PRE_FILTER_KEY = 'PreFilter' + NAME;
 const PRE_SCORE_KEY = 'PreScore' + NAME;
 const TAINT_EFFECTS: ReadonlySet<string> = new Set(['NoSchedule', 'NoExecute']);
+/** Domain count memos kept (one per namespace and constraint set, least recently used dropped). */
+const MAX_MEMOS = 32;
 
 interface Constraint {
   maxSkew: number;
   topologyKey: string;
   selector: LabelPredicate;
+  /** The selector as written (after matchLabelKeys): equal keys select the same pods. */
+  selectorKey: string;
   minDomains: number;
   honorAffinity: boolean;
   honorTaints: boolean;
@@ -74,34 +79,64 @@ function parseConstraint(
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,
     selector: compileLabelSelector(sel),
+    selectorKey: JSON.stringify(sel ?? null),
     minDomains: c.minDomains ?? 1,
     honorAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
     honorTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
   };
 }
 
-function hasAllKeys(labels: Readonly<Record<string, string>>, cs: readonly Constraint[]): boolean {
-  for (const c of cs) if (labels[c.topologyKey] === undefined) return false;
-  return true;
-}
-
-function countMatching(pods: readonly PodInfo[], selector: LabelPredicate, namespace: string): number {
-  let n = 0;
-  for (const p of pods) {
-    const m = p.pod.metadata;
-    if (m.namespace !== namespace || m.deletionTimestamp) continue;
-    if (selector(m.labels)) n++;
-  }
-  return n;
-}
-
-function included(pod: Pod, c: Constraint, ni: NodeInfo, affinity: NodePredicate): boolean {
+function included(pod: Pod, c: Constraint, ni: NodeInfo, affinity: NodePredicate | undefined): boolean {
   const node = ni.node;
   if (!node) return false;
-  if (c.honorAffinity && !affinity(node)) return false;
+  if (c.honorAffinity && affinity && !affinity(node)) return false;
   if (c.honorTaints && findUntoleratedTaint(node.spec?.taints, pod.spec?.tolerations, TAINT_EFFECTS))
     return false;
   return true;
+}
+
+/**
+ * Whether a constraint's node inclusion policies can exclude any node for this pod: honoured node
+ * affinity only matters when the pod has some, honoured taints always (any node may be tainted).
+ */
+function needsInclusionCheck(c: Constraint, affinity: NodePredicate | undefined): boolean {
+  return (c.honorAffinity && affinity !== undefined) || c.honorTaints;
+}
+
+/**
+ * PreFilter's domain counts: per constraint, domain value → pods matching its selector in the pod's
+ * namespace on the included nodes that carry every constraint's topology key. A node without pods
+ * still makes its domain exist (with 0), which matters for the minimum and minDomains.
+ */
+function countDomains(
+  pod: Pod,
+  constraints: readonly Constraint[],
+  nodes: readonly NodeInfo[],
+  affinity: NodePredicate | undefined,
+): Array<Map<string, number>> {
+  const ns = pod.metadata.namespace ?? '';
+  const n = constraints.length;
+  const counts = constraints.map(() => new Map<string, number>());
+  const check = constraints.map((c) => needsInclusionCheck(c, affinity));
+  for (let j = 0; j < nodes.length; j++) {
+    const ni = nodes[j]!;
+    const node = ni.node;
+    if (!node) continue;
+    const labels = node.metadata.labels ?? {};
+    if (!hasAllKeys(labels, constraints)) continue;
+    const pods = ni.pods;
+    for (let i = 0; i < n; i++) {
+      const c = constraints[i]!;
+      if (check[i] && !included(pod, c, ni, affinity)) continue;
+      const m = counts[i]!;
+      const v = labels[c.topologyKey]!;
+      const before = m.get(v);
+      const matching = pods.length === 0 ? 0 : countMatching(pods, c.selector, ns);
+      if (before === undefined) m.set(v, matching);
+      else if (matching !== 0) m.set(v, before + matching);
+    }
+  }
+  return counts;
 }
 
 class PreFilterState implements StateData {
@@ -110,7 +145,10 @@ class PreFilterState implements StateData {
     /** Per constraint: domain value → matching pods. */
     readonly counts: Array<Map<string, number>>,
     readonly minMatch: number[],
-    readonly affinity: NodePredicate,
+    /** The pod's required node affinity; undefined when it has none. */
+    readonly affinity: NodePredicate | undefined,
+    /** Per constraint: 1 if its selector matches the incoming pod itself, else 0. */
+    readonly selfMatch: number[],
   ) {}
   clone(): StateData {
     return new PreFilterState(
@@ -118,6 +156,7 @@ class PreFilterState implements StateData {
       this.counts.map((m) => new Map(m)),
       [...this.minMatch],
       this.affinity,
+      this.selfMatch,
     );
   }
   recomputeMin(i: number): void {
@@ -157,6 +196,7 @@ export class PodTopologySpreadPlugin
 {
   readonly name = NAME;
   private readonly defaults: TopologySpreadConstraint[];
+  private readonly memos = new Map<string, DomainCountMemo>();
 
   constructor(
     private readonly handle: Handle,
@@ -228,28 +268,35 @@ export class PodTopologySpreadPlugin
   preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): { status: Status } {
     const { constraints } = this.constraintsFor(pod.pod, 'DoNotSchedule');
     if (constraints.length === 0) return { status: Status.SKIP };
-    const affinity = requiredNodeAffinity(pod.pod);
-    const ns = pod.pod.metadata.namespace ?? '';
-    const counts = constraints.map(() => new Map<string, number>());
-    for (const ni of nodes) {
-      const labels = ni.node?.metadata.labels ?? {};
-      if (!hasAllKeys(labels, constraints)) continue;
-      constraints.forEach((c, i) => {
-        if (!included(pod.pod, c, ni, affinity)) return;
-        const v = labels[c.topologyKey]!;
-        const m = counts[i]!;
-        m.set(v, (m.get(v) ?? 0) + countMatching(ni.pods, c.selector, ns));
-      });
-    }
+    const affinity = requiredNodeAffinityOrAll(pod.pod);
+    const counts = constraints.some((c) => needsInclusionCheck(c, affinity))
+      ? countDomains(pod.pod, constraints, nodes, affinity)
+      : this.memoFor(pod.pod.metadata.namespace ?? '', constraints).counts(nodes);
     const s = new PreFilterState(
       constraints,
       counts,
       constraints.map(() => 0),
       affinity,
+      constraints.map((c) => (c.selector(pod.pod.metadata.labels) ? 1 : 0)),
     );
     constraints.forEach((_c, i) => s.recomputeMin(i));
     state.write(PRE_FILTER_KEY, s);
     return { status: Status.SUCCESS };
+  }
+
+  /** The memo of this namespace and constraint set (topology keys and selectors, in order). */
+  private memoFor(namespace: string, constraints: readonly Constraint[]): DomainCountMemo {
+    let key = namespace;
+    for (const c of constraints) key += `\u0000${c.topologyKey}\u0000${c.selectorKey}`;
+    let memo = this.memos.get(key);
+    if (memo) {
+      this.memos.delete(key);
+    } else {
+      memo = new DomainCountMemo(constraints, namespace);
+      if (this.memos.size >= MAX_MEMOS) this.memos.delete(this.memos.keys().next().value!);
+    }
+    this.memos.set(key, memo);
+    return memo;
   }
 
   preFilterExtensions(): PreFilterExtensions {
@@ -288,8 +335,7 @@ export class PodTopologySpreadPlugin
       const c = s.constraints[i]!;
       const v = labels[c.topologyKey];
       if (v === undefined) return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
-      const self = c.selector(pod.pod.metadata.labels) ? 1 : 0;
-      const skew = (s.counts[i]!.get(v) ?? 0) + self - s.minMatch[i]!;
+      const skew = (s.counts[i]!.get(v) ?? 0) + s.selfMatch[i]! - s.minMatch[i]!;
       if (skew > c.maxSkew) return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
     }
     return Status.SUCCESS;
@@ -298,7 +344,8 @@ export class PodTopologySpreadPlugin
   preScore(state: CycleState, pod: PodInfo, filtered: readonly NodeInfo[]): Status {
     const { constraints, explicit } = this.constraintsFor(pod.pod, 'ScheduleAnyway');
     if (constraints.length === 0) return Status.SKIP;
-    const affinity = requiredNodeAffinity(pod.pod);
+    const affinity = requiredNodeAffinityOrAll(pod.pod);
+    const check = constraints.map((c) => needsInclusionCheck(c, affinity));
     const ns = pod.pod.metadata.namespace ?? '';
     const ignored = new Set<string>();
     const pairCounts = constraints.map(() => new Map<string, number>());
@@ -323,17 +370,23 @@ export class PodTopologySpreadPlugin
         }
       });
     }
-    for (const ni of this.handle.snapshot().list()) {
-      const labels = ni.node?.metadata.labels ?? {};
+    const all = this.handle.snapshot().list();
+    for (let j = 0; j < all.length; j++) {
+      const ni = all[j]!;
+      if (!ni.node) continue;
+      const labels = ni.node.metadata.labels ?? {};
       if (explicit && !hasAllKeys(labels, constraints)) continue;
-      constraints.forEach((c, i) => {
-        if (c.topologyKey === LABEL_HOSTNAME) return;
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i]!;
+        if (c.topologyKey === LABEL_HOSTNAME) continue;
         const v = labels[c.topologyKey];
         const m = pairCounts[i]!;
-        if (v === undefined || !m.has(v)) return;
-        if (!included(pod.pod, c, ni, affinity)) return;
-        m.set(v, m.get(v)! + countMatching(ni.pods, c.selector, ns));
-      });
+        if (v === undefined) continue;
+        const before = m.get(v);
+        if (before === undefined) continue;
+        if (check[i] && !included(pod.pod, c, ni, affinity)) continue;
+        if (ni.pods.length > 0) m.set(v, before + countMatching(ni.pods, c.selector, ns));
+      }
     }
     const weights = sizes.map((n) => Math.log(n + 2));
     state.write(PRE_SCORE_KEY, new PreScoreState(constraints, ignored, pairCounts, weights));

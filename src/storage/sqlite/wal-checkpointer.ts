@@ -44,21 +44,31 @@ export interface WriteGate {
 
 export class WalCheckpointer {
   private worker: Worker | undefined;
+  /** The thread died (or the store closed): checkpoints stay with SQLite's auto-checkpoint. */
+  private gone = false;
   private readonly waiters: ((r: CheckpointReply) => void)[] = [];
   private writes = 0;
   private passiveInFlight = false;
   private resetting = false;
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly gate: WriteGate,
     private readonly log: Logger,
     /** Called if the thread dies: SQLite's own auto-checkpoint has to take over. */
     private readonly onLost: () => void,
-  ) {
+  ) {}
+
+  /**
+   * The thread, started at the first checkpoint: a server that writes little (an idle control
+   * plane) does not carry it.
+   */
+  private thread(): Worker | undefined {
+    if (this.gone) return undefined;
+    if (this.worker) return this.worker;
     // It only runs PRAGMA wal_checkpoint: a small young generation keeps its resident memory small.
     const w = new Worker(new URL('./checkpointer.js', import.meta.url), {
-      workerData: { file },
+      workerData: { file: this.file },
       resourceLimits: { maxYoungGenerationSizeMb: 2 },
     });
     w.unref();
@@ -74,16 +84,18 @@ export class WalCheckpointer {
     });
     w.on('exit', () => this.lost());
     this.worker = w;
+    return w;
   }
 
   private lost(): void {
     this.worker = undefined;
+    this.gone = true;
     const failed: CheckpointReply = { mode: 'passive', ok: false, seconds: 0, walFrames: -1, busy: true };
     for (const resolve of this.waiters.splice(0)) resolve(failed);
   }
 
   private run(mode: CheckpointMode): Promise<CheckpointReply> {
-    const w = this.worker;
+    const w = this.thread();
     if (!w)
       return Promise.resolve({
         mode,
@@ -102,8 +114,7 @@ export class WalCheckpointer {
   /** Count committed writes; start a passive checkpoint now and then. */
   noteWrites(n: number): void {
     this.writes += n;
-    if (this.writes < CHECKPOINT_EVERY_WRITES || this.passiveInFlight || this.resetting || !this.worker)
-      return;
+    if (this.writes < CHECKPOINT_EVERY_WRITES || this.passiveInFlight || this.resetting || this.gone) return;
     this.passive(0);
   }
 
@@ -122,7 +133,7 @@ export class WalCheckpointer {
 
   /** Copy the rest of the WAL and start it over, with writes held meanwhile. */
   async reset(mode: 'restart' | 'truncate'): Promise<boolean> {
-    if (this.resetting || !this.worker) return false;
+    if (this.resetting || this.gone) return false;
     this.resetting = true;
     this.gate.hold();
     const start = performance.now();
@@ -137,11 +148,13 @@ export class WalCheckpointer {
     }
   }
 
+  /** Checkpoints can run on the thread (it is running, or will start when first needed). */
   get running(): boolean {
-    return this.worker !== undefined;
+    return !this.gone;
   }
 
   async close(): Promise<void> {
+    this.gone = true;
     const w = this.worker;
     if (!w) return;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));

@@ -266,7 +266,7 @@ class BindWatcher {
 }
 
 /** The server's /metrics text (request counts by verb and resource show what each pod costs). */
-function saveMetrics(kubeconfig: string, file: string): Promise<void> {
+function fetchMetrics(kubeconfig: string): Promise<string> {
   const cfg = parseKubeconfig(readFileSync(kubeconfig, 'utf8'));
   const url = new URL(cfg.server);
   return new Promise((resolve, reject) => {
@@ -283,16 +283,33 @@ function saveMetrics(kubeconfig: string, file: string): Promise<void> {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          writeFileSync(file, text);
-          resolve();
-        });
+        res.on('end', () => resolve(text));
       },
     );
     req.on('error', reject);
     req.end();
   });
 }
+
+/**
+ * A percentile of a Prometheus histogram (all its series summed), as the upper bound of the bucket
+ * it falls in: what the scheduler itself measured, without the benchmark's queueing.
+ */
+function histogramPercentile(text: string, name: string, p: number): number {
+  const buckets = new Map<number, number>();
+  const re = new RegExp(`^${name}_bucket\\{(?:.*,)?le="([^"]+)"\\} (\\S+)$`, 'gm');
+  for (const m of text.matchAll(re)) {
+    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+  }
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const total = sorted[sorted.length - 1]?.[1] ?? 0;
+  if (total === 0) return NaN;
+  return sorted.find(([, n]) => n >= (p / 100) * total)?.[0] ?? Infinity;
+}
+
+const bucketBound = (s: number): string =>
+  s === Infinity ? '>10 s' : `≤ ${(s * 1000).toFixed(s < 0.01 ? 1 : 0)} ms`;
 
 // ---- main --------------------------------------------------------------------------------------
 
@@ -306,7 +323,7 @@ function pod(name: string, measured: boolean): Pod {
     spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests } }] },
   };
   if (SHAPE === 'anti-affinity') {
-    base.metadata!.labels!.color = 'green';
+    base.metadata.labels!.color = 'green';
     base.spec!.affinity = {
       podAntiAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: [
@@ -315,7 +332,7 @@ function pod(name: string, measured: boolean): Pod {
       },
     };
   } else if (SHAPE === 'topology-spread' && measured) {
-    base.metadata!.labels!.color = 'blue';
+    base.metadata.labels!.color = 'blue';
     base.spec!.topologySpreadConstraints = [
       {
         maxSkew: 1,
@@ -434,7 +451,13 @@ async function main(): Promise<void> {
       `latency (create ack → bind seen): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${(lat[lat.length - 1] ?? NaN).toFixed(1)} ms`,
     );
     out(`server memory: peak RSS (VmHWM) ${hwm.toFixed(0)} MB, RSS now ${rss.toFixed(0)} MB`);
-    if (process.env.BENCH_METRICS_OUT) await saveMetrics(server.kubeconfig, process.env.BENCH_METRICS_OUT);
+    const metricsText = await fetchMetrics(server.kubeconfig);
+    if (process.env.BENCH_METRICS_OUT) writeFileSync(process.env.BENCH_METRICS_OUT, metricsText);
+    const attempt = 'scheduler_scheduling_attempt_duration_seconds';
+    const sli = 'scheduler_pod_scheduling_sli_duration_seconds';
+    out(
+      `scheduler's own histograms (whole run, bucket bounds): attempt p50 ${bucketBound(histogramPercentile(metricsText, attempt, 50))}, p99 ${bucketBound(histogramPercentile(metricsText, attempt, 99))}; enqueue → bound p50 ${bucketBound(histogramPercentile(metricsText, sli, 50))}, p99 ${bucketBound(histogramPercentile(metricsText, sli, 99))}`,
+    );
     const [e1, e5, e15] = loadavg();
     out(`# load after: ${e1!.toFixed(2)} ${e5!.toFixed(2)} ${e15!.toFixed(2)}`);
   } finally {

@@ -70,6 +70,21 @@ before(async () => {
     ],
     readyTimeoutMs: 90_000,
   });
+  // The API answers before the node's containerd is up: importing needs the node running.
+  await eventually(
+    'the node is Ready',
+    async () => {
+      const r = await server.kubectl([
+        'get',
+        'node',
+        NODE,
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      ]);
+      return r.stdout.trim() === 'True' ? true : undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
 });
 
 after(async () => {

@@ -11,6 +11,7 @@ import {
   DEFAULT_NODE_MONITOR_PERIOD_MS,
   NODE_LEASE_NAMESPACE,
   NodeLifecycleController,
+  noScheduleTaintsStale,
   type NodeLifecycleClient,
 } from './node-lifecycle.js';
 
@@ -108,10 +109,23 @@ export function nodeLifecycleControllerDescriptor(
       const nodeLister = nodes.getLister();
       const podOnTaintedNode = (pod: Pod): boolean =>
         !!pod.spec?.nodeName && noExecute(nodeLister.get(undefined, pod.spec.nodeName));
+      // The NoSchedule taints follow a node's spec and conditions at once (upstream's node update
+      // queue), not at the next monitor period: `kubectl cordon` is seen in the taints straight away.
+      const taintNoSchedule = (node: Node): void => {
+        if (!started || !noScheduleTaintsStale(node)) return;
+        const name = node.metadata.name ?? '';
+        void serial('NoSchedule tainting', () => controller.syncNoScheduleTaints(name));
+      };
       const regs = [
         nodes.addEventHandler({
-          onAdd: (n) => noExecute(n) && scheduleEvictions(0),
-          onUpdate: (o, n) => (noExecute(o) || noExecute(n)) && scheduleEvictions(0),
+          onAdd: (n) => {
+            taintNoSchedule(n);
+            if (noExecute(n)) scheduleEvictions(0);
+          },
+          onUpdate: (o, n) => {
+            taintNoSchedule(n);
+            if (noExecute(o) || noExecute(n)) scheduleEvictions(0);
+          },
         }),
         pods.addEventHandler({
           onAdd: (p) => podOnTaintedNode(p) && scheduleEvictions(0),

@@ -131,6 +131,13 @@ function wantedTaints(node: Node): { noExecute: Taint[]; noSchedule: Taint[] } {
   return { noExecute, noSchedule };
 }
 
+/** Whether the node's managed NoSchedule taints differ from what its conditions and spec call for. */
+export function noScheduleTaintsStale(node: Node): boolean {
+  const want = wantedTaints(node).noSchedule;
+  const current = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' && managed(t));
+  return want.length !== current.length || want.some((w) => !current.some((c) => c.key === w.key));
+}
+
 const MANAGED_NO_EXECUTE = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE]);
 const MANAGED_NO_SCHEDULE = new Set([
   TAINT_NOT_READY,
@@ -273,13 +280,29 @@ export class NodeLifecycleController {
     await this.reconcileTaints(node);
   }
 
-  private async reconcileTaints(node: Node): Promise<void> {
+  /**
+   * Upstream's doNoScheduleTaintingPass, run on every node change rather than every monitor period:
+   * a cordoned node carries node.kubernetes.io/unschedulable as soon as the controller sees it.
+   */
+  async syncNoScheduleTaints(name: string): Promise<void> {
+    const node = this.o.nodes.get(undefined, name);
+    if (!node || !noScheduleTaintsStale(node)) return;
+    try {
+      await this.reconcileTaints(node, 'NoSchedule');
+    } catch (err) {
+      // A conflict or a deleted node: the next change or monitor pass tries again.
+      this.o.log.info('error updating node NoSchedule taints', { node: name, err: errText(err) });
+    }
+  }
+
+  private async reconcileTaints(node: Node, only?: 'NoSchedule'): Promise<void> {
     const { noExecute, noSchedule } = wantedTaints(node);
     const current = node.spec?.taints ?? [];
-    const want = [...noExecute, ...noSchedule];
+    const want = only ? noSchedule : [...noExecute, ...noSchedule];
+    const inScope = (t: Taint): boolean => managed(t) && (!only || t.effect === only);
     const has = (t: Taint): boolean => current.some((c) => c.key === t.key && c.effect === t.effect);
     const keep = current.filter(
-      (c) => !managed(c) || want.some((w) => w.key === c.key && w.effect === c.effect),
+      (c) => !inScope(c) || want.some((w) => w.key === c.key && w.effect === c.effect),
     );
     const add = want
       .filter((w) => !has(w))

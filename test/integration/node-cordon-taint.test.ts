@@ -1,0 +1,76 @@
+// `kubectl cordon` as the node lifecycle controller sees it: the node.kubernetes.io/unschedulable
+// NoSchedule taint follows spec.unschedulable on the node's update (upstream's NoSchedule tainting
+// pass runs from the node update queue), not at the next node monitor period.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Node } from '../../src/api/generated/types.js';
+import { builtinResources } from '../../src/api/kinds/index.js';
+import { builtinSchemas } from '../../src/api/schema-registry.js';
+import { createApiServer, type ApiServer } from '../../src/apiserver/server.js';
+import { RestClient } from '../../src/client/rest.js';
+import { NODES } from '../../src/client/typed-refs.js';
+import { createControllerManager, type ControllerManager } from '../../src/controllers/manager.js';
+import { nodeLifecycleControllerDescriptor } from '../../src/controllers/node-lifecycle/index.js';
+import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { eventually } from '../support/eventually.js';
+
+let server: ApiServer;
+let store: MemoryStore;
+let client: RestClient;
+let manager: ControllerManager;
+
+before(async () => {
+  store = new MemoryStore();
+  server = await createApiServer({ store, resources: builtinResources, schemas: builtinSchemas() });
+  client = new RestClient({ server: server.url, namespace: 'default' });
+  manager = createControllerManager({
+    client,
+    enable: ['node-lifecycle-controller'],
+    // A monitor period far beyond the test: only the reaction to the node's update can taint it.
+    controllers: [nodeLifecycleControllerDescriptor({ nodeMonitorPeriodMs: 600_000 })],
+  });
+  await manager.start();
+  assert.equal(await manager.whenRunning(), true);
+});
+
+after(async () => {
+  await manager.stop();
+  client.close();
+  await server.close();
+  await store.close();
+});
+
+const taints = async (name: string): Promise<string[]> =>
+  ((await client.get<Node>(NODES, undefined, name)).spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`);
+
+test('cordon adds node.kubernetes.io/unschedulable:NoSchedule at once; uncordon removes it', async () => {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await client.create<Node>(NODES, undefined, {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'c1' },
+    spec: { taints: [{ key: 'example.com/mine', value: 'x', effect: 'NoSchedule' }] },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now }],
+    },
+  });
+  await client.patch<Node>(NODES, undefined, 'c1', 'merge', { spec: { unschedulable: true } });
+  const opts = { timeoutMs: 3_000, intervalMs: 25 };
+  await eventually(
+    'unschedulable taint',
+    async () =>
+      (await taints('c1')).includes('node.kubernetes.io/unschedulable:NoSchedule') ? true : undefined,
+    opts,
+  );
+  assert.deepEqual(await taints('c1'), [
+    'example.com/mine:NoSchedule',
+    'node.kubernetes.io/unschedulable:NoSchedule',
+  ]);
+  await client.patch<Node>(NODES, undefined, 'c1', 'merge', { spec: { unschedulable: null } });
+  await eventually(
+    'unschedulable taint removed',
+    async () => ((await taints('c1')).length === 1 ? true : undefined),
+    opts,
+  );
+  assert.deepEqual(await taints('c1'), ['example.com/mine:NoSchedule']);
+});

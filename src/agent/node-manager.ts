@@ -51,6 +51,8 @@ export interface ManagedNode {
   registered: boolean;
   /** Consecutive failed renewals. */
   leaseFailures: number;
+  /** spec.unschedulable when last looked at (upstream's lastNodeUnschedulable, false at start). */
+  lastUnschedulable: boolean;
 }
 
 export interface NodeManagerOptions {
@@ -114,6 +116,7 @@ export class NodeManager {
         lastReportAt: 0,
         registered: false,
         leaseFailures: 0,
+        lastUnschedulable: false,
       };
       this.byName.set(cfg.name, managed);
     }
@@ -228,6 +231,29 @@ export class NodeManager {
     }
   }
 
+  /**
+   * As the kubelet before each status update: reads the Node and records NodeNotSchedulable or
+   * NodeSchedulable when spec.unschedulable changed (`kubectl cordon` / `uncordon`). Only nodes with
+   * a recorder do it, so simulated fleets make no extra reads.
+   */
+  private async observeSchedulable(m: ManagedNode): Promise<void> {
+    try {
+      m.node = await this.client.get<Node>(NODES, undefined, m.cfg.name);
+    } catch (err) {
+      // The status write that follows handles a missing Node (it registers again).
+      this.log.warn('unable to read node before its status update', {
+        node: m.cfg.name,
+        err: errorText(err),
+      });
+      return;
+    }
+    const unschedulable = m.node.spec?.unschedulable === true;
+    if (unschedulable === m.lastUnschedulable) return;
+    m.lastUnschedulable = unschedulable;
+    const reason = unschedulable ? 'NodeNotSchedulable' : 'NodeSchedulable';
+    this.nodeEvent(m, reason, `Node ${m.cfg.name} status is now: ${reason}`);
+  }
+
   /** Creates the Node, or adopts the one that exists (fixing the labels the agent owns). */
   async register(m: ManagedNode): Promise<void> {
     this.nodeEvent(m, 'Starting', 'Starting kubelet.');
@@ -279,6 +305,7 @@ export class NodeManager {
   /** Recomputes the status; writes it when it changed or the report period passed. */
   async syncStatus(m: ManagedNode, force = false): Promise<void> {
     if (!m.registered) return;
+    if (this.opts.recorder) await this.observeSchedulable(m);
     const now = this.now();
     const pressure = this.opts.pressure?.(m.cfg) ?? NO_PRESSURE;
     const next = computeNodeStatus(m.cfg, m.node?.status, pressure, now, this.opts.runtimeErrors?.() ?? []);

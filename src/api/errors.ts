@@ -230,13 +230,54 @@ export class GoStringMap {
   }
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A Go string as %#v prints it: quoted (JSON's quoting, which agrees for what labels can hold). */
+const goQuote = (v: unknown): string => JSON.stringify(typeof v === 'string' ? v : '');
+
+/** A []string as %#v prints it: `[]string(nil)` when absent. */
+function goStringSlice(v: unknown): string {
+  if (!Array.isArray(v)) return '[]string(nil)';
+  return `[]string{${v.map(goQuote).join(', ')}}`;
+}
+
+/**
+ * A label selector as a bad value: upstream's ValidateImmutableField prints a changed
+ * *metav1.LabelSelector with Go's %#v, which is the text users meet when they change a
+ * Deployment's selector:
+ * `v1.LabelSelector{MatchLabels:map[string]string{"app":"x"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}`.
+ */
+export class GoLabelSelector {
+  constructor(readonly selector: unknown) {}
+  toString(): string {
+    const sel = isRecord(this.selector) ? this.selector : {};
+    const labels = isRecord(sel.matchLabels)
+      ? new GoStringMap(
+          Object.fromEntries(
+            Object.entries(sel.matchLabels).map(([k, v]) => [k, typeof v === 'string' ? v : '']),
+          ),
+        ).toString()
+      : 'map[string]string(nil)';
+    const exprs = Array.isArray(sel.matchExpressions)
+      ? `[]v1.LabelSelectorRequirement{${sel.matchExpressions
+          .map((e: unknown) => {
+            const r = isRecord(e) ? e : {};
+            return `v1.LabelSelectorRequirement{Key:${goQuote(r.key)}, Operator:${goQuote(r.operator)}, Values:${goStringSlice(r.values)}}`;
+          })
+          .join(', ')}}`
+      : '[]v1.LabelSelectorRequirement(nil)';
+    return `v1.LabelSelector{MatchLabels:${labels}, MatchExpressions:${exprs}}`;
+  }
+}
+
 /** Formats a bad value the way upstream's field.Error does (strings quoted, numbers bare). */
 export function formatBadValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);
-  if (value instanceof GoStringMap) return value.toString();
+  if (value instanceof GoStringMap || value instanceof GoLabelSelector) return value.toString();
   return JSON.stringify(value);
 }
 

@@ -1,6 +1,6 @@
 // What the pod-owning controllers (ReplicaSet, Deployment, DaemonSet, StatefulSet, Job) share:
 // the selector / template checks, immutability, and status handling around create and update.
-import { fieldErr, type FieldError, GoStringMap } from '../errors.js';
+import { fieldErr, type FieldError, GoLabelSelector, GoStringMap } from '../errors.js';
 import type { KubeObject } from '../meta.js';
 import type { ScaleDescription, Strategy } from '../types.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from './pod-spec.js';
@@ -44,13 +44,17 @@ export function validateSelectorAndTemplate(
         fieldErr.invalid('spec.template.metadata.labels', new GoStringMap(labels), SELECTOR_MISMATCH),
       );
     if (rec(sel) && isEmptySelector(sel))
-      errs.push(fieldErr.invalid('spec.selector', sel, `empty selector is invalid for ${what}`));
+      errs.push(
+        fieldErr.invalid('spec.selector', new GoLabelSelector(sel), `empty selector is invalid for ${what}`),
+      );
   } else if (sel === undefined || sel === null) {
     errs.push(fieldErr.required('spec.selector'));
   } else {
     validateLabelSelector(sel, 'spec.selector', errs);
     if (isEmptySelector(sel))
-      errs.push(fieldErr.invalid('spec.selector', sel, `empty selector is invalid for ${what}`));
+      errs.push(
+        fieldErr.invalid('spec.selector', new GoLabelSelector(sel), `empty selector is invalid for ${what}`),
+      );
   }
   if (!template) {
     errs.push(fieldErr.required('spec.template'));
@@ -79,6 +83,12 @@ export function validateImmutable(
 ): void {
   if (!deepEqual(newValue ?? null, oldValue ?? null))
     errs.push(fieldErr.invalid(path, newValue ?? null, IMMUTABLE));
+}
+
+/** The apps/v1 and batch/v1 selector immutability, its bad value printed as upstream's (Go's %#v). */
+export function validateImmutableSelector(newSel: unknown, oldSel: unknown, errs: FieldError[]): void {
+  if (!deepEqual(newSel ?? null, oldSel ?? null))
+    errs.push(fieldErr.invalid('spec.selector', newSel ? new GoLabelSelector(newSel) : null, IMMUTABLE));
 }
 
 export function validateReplicas(s: Obj, errs: FieldError[]): void {

@@ -5,7 +5,7 @@ import type { ResourceDescription } from '../types.js';
 import {
   defaultTemplateOf,
   statusStrategy,
-  validateImmutable,
+  validateImmutableSelector,
   validateSelectorAndTemplate,
 } from './controller-common.js';
 import { templateSpecOf } from './pod-spec.js';
@@ -85,7 +85,7 @@ export function validateDaemonSet(obj: KubeObject): FieldError[] {
 
 export function validateDaemonSetUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const errs = validateDaemonSet(obj);
-  validateImmutable(spec(obj).selector, spec(old).selector, 'spec.selector', errs);
+  validateImmutableSelector(spec(obj).selector, spec(old).selector, errs);
   return errs;
 }
 

@@ -6,7 +6,7 @@ import {
   defaultTemplateOf,
   labelSelectorScale,
   statusStrategy,
-  validateImmutable,
+  validateImmutableSelector,
   validateReplicas,
   validateSelectorAndTemplate,
   validateReplicaStatus,
@@ -145,7 +145,7 @@ export function validateDeployment(obj: KubeObject): FieldError[] {
 
 export function validateDeploymentUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const errs = validateDeployment(obj);
-  validateImmutable(spec(obj).selector, spec(old).selector, 'spec.selector', errs);
+  validateImmutableSelector(spec(obj).selector, spec(old).selector, errs);
   return errs;
 }
 

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { fieldErr, type FieldError, GoStringMap } from '../errors.js';
 import type { KubeObject } from '../meta.js';
 import type { ResourceDescription } from '../types.js';
-import { IMMUTABLE, SELECTOR_MISMATCH, validateImmutable } from './controller-common.js';
+import {
+  IMMUTABLE,
+  SELECTOR_MISMATCH,
+  validateImmutable,
+  validateImmutableSelector,
+} from './controller-common.js';
 import { defaultPodTemplateSpec, templateSpecOf, validatePodTemplateSpec } from './pod-spec.js';
 import {
   AGE_COLUMN,
@@ -193,7 +198,7 @@ export function validateJobUpdate(obj: KubeObject, old: KubeObject): FieldError[
   const errs = validateJob(obj, false);
   const ns = spec(obj);
   const os = spec(old);
-  validateImmutable(ns.selector, os.selector, 'spec.selector', errs);
+  validateImmutableSelector(ns.selector, os.selector, errs);
   const elastic =
     ns.completionMode === 'Indexed' &&
     os.completionMode === 'Indexed' &&

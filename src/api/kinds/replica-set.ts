@@ -6,7 +6,7 @@ import {
   defaultTemplateOf,
   labelSelectorScale,
   statusStrategy,
-  validateImmutable,
+  validateImmutableSelector,
   validateReplicas,
   validateSelectorAndTemplate,
   validateReplicaStatus,
@@ -40,7 +40,7 @@ export function validateReplicaSet(obj: KubeObject): FieldError[] {
 
 export function validateReplicaSetUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const errs = validateReplicaSet(obj);
-  validateImmutable(spec(obj).selector, spec(old).selector, 'spec.selector', errs);
+  validateImmutableSelector(spec(obj).selector, spec(old).selector, errs);
   return errs;
 }
 

@@ -6,7 +6,7 @@ import {
   defaultTemplateOf,
   labelSelectorScale,
   statusStrategy,
-  validateImmutable,
+  validateImmutableSelector,
   validateSelectorAndTemplate,
   validateReplicaStatus,
 } from './controller-common.js';
@@ -156,7 +156,7 @@ export function validateStatefulSetUpdate(obj: KubeObject, old: KubeObject): Fie
       delete x[k];
   if (!deepEqual(a, b)) {
     if (!deepEqual(a.selector, b.selector))
-      validateImmutable(spec(obj).selector, spec(old).selector, 'spec.selector', errs);
+      validateImmutableSelector(spec(obj).selector, spec(old).selector, errs);
     errs.push(fieldErr.forbidden('spec', STS_UPDATE_MESSAGE));
   }
   return errs;

@@ -74,3 +74,21 @@ test('cordon adds node.kubernetes.io/unschedulable:NoSchedule at once; uncordon 
   );
   assert.deepEqual(await taints('c1'), ['example.com/mine:NoSchedule']);
 });
+
+test('a node whose only taint was the unschedulable one has no taints field after uncordon', async () => {
+  await client.create<Node>(NODES, undefined, {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'c2' },
+    spec: { unschedulable: true },
+  });
+  const opts = { timeoutMs: 3_000, intervalMs: 25 };
+  await eventually(
+    'unschedulable taint',
+    async () => ((await taints('c2')).length === 1 ? true : undefined),
+    opts,
+  );
+  await client.patch<Node>(NODES, undefined, 'c2', 'merge', { spec: { unschedulable: null } });
+  await eventually('taint removed', async () => ((await taints('c2')).length === 0 ? true : undefined), opts);
+  assert.equal((await client.get<Node>(NODES, undefined, 'c2')).spec?.taints, undefined);
+});

@@ -23,7 +23,8 @@ export function restNodeLifecycleClient(client: RestClient): NodeLifecycleClient
     setNodeTaints: (name, resourceVersion, taints: Taint[]) =>
       client.patch<Node>(NODES, undefined, name, 'merge', {
         metadata: { resourceVersion },
-        spec: { taints },
+        // No taints left: the field goes (as upstream's omitempty), rather than staying as `[]`.
+        spec: { taints: taints.length > 0 ? taints : null },
       }),
     updatePodStatus: (pod) => client.update<Pod>(PODS, pod, 'status'),
     async deletePod(namespace, name) {

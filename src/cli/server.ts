@@ -95,6 +95,9 @@ async function runServer(argv: string[]): Promise<number> {
     ? await loadSchedulerConfigFile('server: --scheduler-config', schedulerConfigFile)
     : undefined;
 
+  // A component that dies stops the server with a failure code (set once the server waits for signals).
+  let fatalError: Error | undefined;
+  let onFatal: ((err: Error) => void) | undefined;
   const controlPlane = await startControlPlane({
     dataDir,
     datastore: stringFlag(flags, 'datastore', 'sqlite'),
@@ -105,6 +108,10 @@ async function runServer(argv: string[]): Promise<number> {
     clusterCidr,
     disable: listFlag(flags, 'disable'),
     schedulerConfig,
+    onFatal: (err) => {
+      fatalError = err;
+      onFatal?.(err);
+    },
   });
   let localNode: LocalNode | undefined;
   if (boolFlag(flags, 'disable-agent')) log.info('node agent disabled');
@@ -142,18 +149,26 @@ async function runServer(argv: string[]): Promise<number> {
   );
 
   await new Promise<void>((resolveStop) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info('stopping', { signal });
+    const finish = (): void => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       resolveStop();
     };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info('stopping', { signal });
+      finish();
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    onFatal = () => {
+      log.error('stopping: a control-plane component can no longer run');
+      finish();
+    };
+    if (fatalError) onFatal(fatalError);
   });
   await localNode?.stop();
   await controlPlane.stop();
-  return 0;
+  return fatalError ? 1 : 0;
 }
 
 export const serverCommand: Command = {

@@ -30,6 +30,8 @@ export interface ComponentsThread {
 export interface ComponentsThreadOptions {
   /** Called when the thread dies after it started (an uncaught error in a component). */
   onFailure(err: Error): void;
+  /** The thread's module (tests); by default components-worker.js. */
+  readonly workerUrl?: URL;
 }
 
 /** Starts the components in a worker thread; resolves once they have started, rejects if they could not. */
@@ -38,7 +40,7 @@ export function startComponentsThread(
   opts: ComponentsThreadOptions,
 ): Promise<ComponentsThread> {
   const data: WorkerData = { config, logLevel: currentLogLevel() };
-  const worker = new Worker(new URL('./components-worker.js', import.meta.url), {
+  const worker = new Worker(opts.workerUrl ?? new URL('./components-worker.js', import.meta.url), {
     workerData: data,
     resourceLimits: { maxYoungGenerationSizeMb: COMPONENTS_YOUNG_GENERATION_MB },
   });

@@ -76,6 +76,11 @@ export interface ControlPlaneOptions {
   readonly defaultLocalStoragePath?: string;
   /** The scheduler's KubeSchedulerConfiguration (--scheduler-config), already validated. */
   readonly schedulerConfig?: SchedulerConfiguration;
+  /**
+   * Called when a component can no longer run (its thread died): `k8ts server` stops and exits
+   * non-zero, as a process whose in-process component threw would.
+   */
+  readonly onFatal?: (err: Error) => void;
 }
 
 export interface ControlPlane {
@@ -372,10 +377,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     if (componentsConfig.scheduler || componentsConfig.controllerManager) {
       const thread = await startComponentsThread(componentsConfig, {
         onFailure: (err) => {
-          // As an uncaught error in an in-process component would: the server goes down (gracefully).
-          log.error('control-plane components failed; shutting down', { error: err });
-          process.exitCode = 1;
-          process.kill(process.pid, 'SIGTERM');
+          log.error('control-plane components failed', { error: err });
+          opts.onFatal?.(err);
         },
       });
       componentsThread = thread;

@@ -179,3 +179,49 @@ test('a failing postStart hook records FailedPostStartHook and a Killing event; 
   assert.match(stopped, /^Warning FailedPreStopHook PreStopHook failed$/m);
   assert.match(stopped, /^Normal Killing Stopping container main$/m);
 });
+
+test('a missing ConfigMap volume holds the pod in a bare ContainerCreating, told by a FailedMount event', async () => {
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'needs-config' },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox:latest',
+          command: ['sleep', '3600'],
+          volumeMounts: [{ name: 'config', mountPath: '/config' }],
+        },
+      ],
+      volumes: [{ name: 'config', configMap: { name: 'late-config' } }],
+    },
+  });
+  const seen = await eventually(
+    'FailedMount event',
+    async () => {
+      const out = await events('needs-config');
+      return /FailedMount/.test(out) ? out : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+  assert.match(
+    seen,
+    /^Warning FailedMount MountVolume\.SetUp failed for volume "config" : configmap "late-config" not found$/m,
+  );
+  // As kubelet: the reason is in the event, not in the container's waiting state.
+  assert.equal(
+    await server.kubectlOk([
+      'get',
+      'pod',
+      'needs-config',
+      '-o',
+      'jsonpath={.status.containerStatuses[0].state.waiting}',
+    ]),
+    '{"reason":"ContainerCreating"}',
+  );
+  await server.kubectlOk(['create', 'configmap', 'late-config', '--from-literal=greeting=hello']);
+  await waitPhase('needs-config', 'Running');
+  assert.equal(await server.kubectlOk(['exec', 'needs-config', '--', 'cat', '/config/greeting']), 'hello');
+});

@@ -466,14 +466,18 @@ export class CriRuntime implements PodRuntime {
         memo.sandboxBackoffMs = 0;
         log.debug('started sandbox', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, id, attempt });
       } catch (e) {
-        const reason = 'ContainerCreating';
         startFailures.inc({ reason: e instanceof VolumeError ? 'FailedMount' : 'FailedCreatePodSandBox' });
-        memo.sandboxError = {
-          reason,
-          message: e instanceof VolumeError ? e.message : `Failed to create pod sandbox: ${grpcErrorText(e)}`,
-        };
+        // As kubelet: the containers wait in a bare ContainerCreating (its reason cache holds only
+        // container start failures); why is told by the pod's FailedMount or FailedCreatePodSandBox event.
+        memo.sandboxError = { reason: 'ContainerCreating' };
         if (e instanceof VolumeError) this.podEvent(pod, 'Warning', 'FailedMount', e.message);
-        else this.podEvent(pod, 'Warning', 'FailedCreatePodSandBox', memo.sandboxError.message ?? '');
+        else
+          this.podEvent(
+            pod,
+            'Warning',
+            'FailedCreatePodSandBox',
+            `Failed to create pod sandbox: ${grpcErrorText(e)}`,
+          );
         memo.sandboxBackoffMs = Math.min(
           SANDBOX_RETRY_MAX_MS,
           memo.sandboxBackoffMs ? memo.sandboxBackoffMs * 2 : 1000,

@@ -133,6 +133,12 @@ describe('environment', () => {
     const c = p.spec!.containers[0];
     assert.equal(resourceFieldValue(p, c, { resource: 'limits.cpu', divisor: '1m' }, capacity), '250');
     assert.equal(resourceFieldValue(p, c, { resource: 'limits.cpu' }, capacity), '1');
+    // A divisor left out is stored (and served) as "0", which kubelet reads as 1.
+    assert.equal(resourceFieldValue(p, c, { resource: 'requests.cpu', divisor: '0' }, capacity), '1');
+    assert.equal(
+      resourceFieldValue(p, c, { resource: 'limits.memory', divisor: '0' }, capacity),
+      '104857600',
+    );
     assert.equal(resourceFieldValue(p, c, { resource: 'requests.cpu', divisor: '1m' }, capacity), '100');
     assert.equal(resourceFieldValue(p, c, { resource: 'limits.memory', divisor: '1Mi' }, capacity), '100');
     // No memory request: the API defaults it to the limit, and so does the agent.

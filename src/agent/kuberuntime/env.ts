@@ -112,8 +112,10 @@ export function resourceFieldValue(
     throw new ContainerConfigError(`resourceFieldRef: unsupported resource ${sel.resource}`);
   const limits = container.resources?.limits ?? {};
   const requests = container.resources?.requests ?? {};
-  const divisor = parseQuantity(sel.divisor ?? '1').nanos;
-  if (divisor <= 0n)
+  // A divisor left out reaches the node as the zero Quantity ("0"): kubelet reads zero as 1.
+  const given = parseQuantity(sel.divisor ?? '1').nanos;
+  const divisor = given === 0n ? parseQuantity('1').nanos : given;
+  if (divisor < 0n)
     throw new ContainerConfigError(`resourceFieldRef ${sel.resource}: divisor must be positive`);
   let nanos: bigint;
   if (resource === 'cpu') {

@@ -466,14 +466,18 @@ export class CriRuntime implements PodRuntime {
         memo.sandboxBackoffMs = 0;
         log.debug('started sandbox', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, id, attempt });
       } catch (e) {
-        const reason = 'ContainerCreating';
         startFailures.inc({ reason: e instanceof VolumeError ? 'FailedMount' : 'FailedCreatePodSandBox' });
-        memo.sandboxError = {
-          reason,
-          message: e instanceof VolumeError ? e.message : `Failed to create pod sandbox: ${grpcErrorText(e)}`,
-        };
+        // As kubelet: the containers wait in a bare ContainerCreating (its reason cache holds only
+        // container start failures); why is told by the pod's FailedMount or FailedCreatePodSandBox event.
+        memo.sandboxError = { reason: 'ContainerCreating' };
         if (e instanceof VolumeError) this.podEvent(pod, 'Warning', 'FailedMount', e.message);
-        else this.podEvent(pod, 'Warning', 'FailedCreatePodSandBox', memo.sandboxError.message ?? '');
+        else
+          this.podEvent(
+            pod,
+            'Warning',
+            'FailedCreatePodSandBox',
+            `Failed to create pod sandbox: ${grpcErrorText(e)}`,
+          );
         memo.sandboxBackoffMs = Math.min(
           SANDBOX_RETRY_MAX_MS,
           memo.sandboxBackoffMs ? memo.sandboxBackoffMs * 2 : 1000,
@@ -760,7 +764,25 @@ export class CriRuntime implements PodRuntime {
           container: c.name,
           err: errorText(e),
         });
-        await this.client.stopContainer(id, 0).catch(() => undefined);
+        // As kubelet's killContainer: a Killing event whose message is the kill's reason, the
+        // preStop hook, then the stop with the pod's grace period.
+        this.containerEvent(pod, c, 'Normal', 'Killing', 'FailedPostStartHook');
+        const preStop = c.lifecycle?.preStop;
+        if (preStop && grace > 0)
+          await runHook(preStop, {
+            client: this.client,
+            containerId: id,
+            container: c,
+            podIP: facts.podIP,
+            timeoutSeconds: grace,
+          }).catch((hookErr: unknown) => this.preStopFailed(pod, c, hookErr));
+        await this.client.stopContainer(id, Math.max(2, grace)).catch((stopErr: unknown) => {
+          log.warn('cannot stop container after its postStart hook failed', {
+            pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+            container: c.name,
+            err: errorText(stopErr),
+          });
+        });
         return false;
       }
     }
@@ -974,6 +996,16 @@ export class CriRuntime implements PodRuntime {
 
   // ---------------------------------------------------------------- kill, list, remove
 
+  /** As kubelet: a failed preStop hook is a warning event (without its output) and the kill goes on. */
+  private preStopFailed(pod: Pod, container: Container, err: unknown): void {
+    this.containerEvent(pod, container, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    log.warn('preStop hook failed', {
+      pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+      container: container.name,
+      err: errorText(err),
+    });
+  }
+
   async killPod(pod: Pod, gracePeriodSeconds: number, node: NodeRuntimeContext): Promise<PodKillResult> {
     const uid = pod.metadata.uid ?? '';
     const memo = this.memo(uid);
@@ -1007,11 +1039,7 @@ export class CriRuntime implements PodRuntime {
                 timeoutSeconds: grace,
               });
             } catch (e) {
-              log.warn('preStop hook failed', {
-                pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
-                container: spec.name,
-                err: errorText(e),
-              });
+              this.preStopFailed(pod, spec, e);
             }
           }
           // What is left of the grace period after the hook, but at least 2 s as kubelet gives.

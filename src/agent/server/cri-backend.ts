@@ -97,14 +97,14 @@ export class CriStreamingBackend implements NodeStreamingBackend {
     return (await this.listPods()).find((p) => p.metadata.uid === uid);
   }
 
+  /**
+   * The running container exec and attach reach. As kubelet, which looks only among running
+   * containers, a container that exited (an init container, a crashed one) is "not found".
+   */
   private async runningContainer(uid: string, container: string): Promise<string> {
-    const pod = await this.podByUid(uid);
-    const podName = pod?.metadata.name ?? uid;
     const id = await this.runtime.containerId(uid, container);
-    if (!id) throw new NodeRequestError(404, `container not found ("${container}")`);
-    const st = await this.client.containerStatus(id);
-    if (st.state !== 'CONTAINER_RUNNING')
-      throw new NodeRequestError(400, `container ${container} is not running in pod ${podName}`);
+    const running = id !== undefined && (await this.client.containerStatus(id)).state === 'CONTAINER_RUNNING';
+    if (!id || !running) throw new NodeRequestError(404, `container not found ("${container}")`);
     return id;
   }
 

@@ -683,7 +683,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
             },
             onStoppedLeading: () => {
               leading = false;
-              log.warn('leader election lost; scheduling stopped', { identity });
+              // Stopping gives the lease up on purpose; losing it otherwise is worth a warning.
+              if (abort.signal.aborted) log.info('released leadership; scheduling stopped', { identity });
+              else log.warn('leader election lost; scheduling stopped', { identity });
             },
           },
         });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { freePort, removeDataDir, runK8ts, startServer, type TestServer } from '../support/k8ts-server.js';
 import { eventually } from '../support/eventually.js';
 import { testImageArchive } from '../support/images.js';
+import { waitForNodeReady } from '../support/containerd-node.js';
 
 const NODE = 'k8ts-e2e-import';
 const IMPORTED = 'docker.io/k8ts-e2e/imported:v1';
@@ -70,21 +71,7 @@ before(async () => {
     ],
     readyTimeoutMs: 90_000,
   });
-  // The API answers before the node's containerd is up: importing needs the node running.
-  await eventually(
-    'the node is Ready',
-    async () => {
-      const r = await server.kubectl([
-        'get',
-        'node',
-        NODE,
-        '-o',
-        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-      ]);
-      return r.stdout.trim() === 'True' ? true : undefined;
-    },
-    { timeoutMs: 90_000 },
-  );
+  await waitForNodeReady(server, NODE, 90_000);
 });
 
 after(async () => {

@@ -62,16 +62,9 @@ before(async () => {
 });
 
 after(async () => {
-  // Pods outlive a stopped agent, so remove them through the API first.
-  await server?.kubectl(['delete', 'job,pod', '--all', '--wait', '--timeout=60s'], { timeoutMs: 90_000 });
-  await server?.stop();
-  await node?.registry.stop();
+  await node?.stop('job,pod');
   removeDataDir(dataDir);
 });
-
-async function apply(obj: unknown): Promise<void> {
-  await server.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(obj) });
-}
 
 interface Row {
   ready: string;
@@ -141,7 +134,7 @@ test("the seeds' init-container pod shows Init:0/2, Init:1/2, then Running", asy
     '-c',
     `until [ -f /gate/${svc} ]; do echo waiting for ${svc}; sleep 0.5; done;`,
   ];
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'myapp-pod', labels: { app: 'myapp' } },
@@ -223,20 +216,20 @@ test("the seeds' init-container pod shows Init:0/2, Init:1/2, then Running", asy
 });
 
 test("env from the seeds' ConfigMap and Secret; a missing ConfigMap holds the container in CreateContainerConfigError", async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'mongodb-secret' },
     type: 'Opaque',
     data: { 'mongo-root-username': 'bWF0aHho', 'mongo-root-password': 'bWF0aHhoMTIzNA==' },
   });
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: 'mongodb-configmap' },
     data: { database_url: 'mongodb-service' },
   });
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'mongo-express' },
@@ -277,7 +270,7 @@ test("env from the seeds' ConfigMap and Secret; a missing ConfigMap holds the co
   assert.match(env, /^CM_database_url=mongodb-service$/m);
   assert.match(env, /^mongo-root-password=mathxh1234$/m);
 
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'needs-config' },
@@ -319,8 +312,8 @@ test('a failing init container fails the pod under restartPolicy Never, and rest
       containers: [{ name: 'app', image: 'busybox:latest', command: ['sleep', '3600'] }],
     },
   });
-  await apply(podWith('init-never', 'Never'));
-  await apply(podWith('init-always', 'Always'));
+  await server.apply(podWith('init-never', 'Never'));
+  await server.apply(podWith('init-always', 'Always'));
   const failed = await waitStatus('init-never', 'Init:Error');
   assert.deepEqual(failed, { ready: '0/1', status: 'Init:Error', restarts: '0' });
   assert.equal(await jsonpath('init-never', '{.status.phase}'), 'Failed');
@@ -340,7 +333,7 @@ test('a failing init container fails the pod under restartPolicy Never, and rest
 });
 
 test('a deleted pod shows Terminating for its grace period, with a Killing event', async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'slow-stop' },
@@ -391,7 +384,7 @@ test("a Job's pod ends Completed and kubectl wait sees the Job complete", async 
 });
 
 test('bad input: an invalid image name ends in InvalidImageName with the reason in an event', async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'bad-image' },
@@ -409,7 +402,7 @@ test('bad input: an invalid image name ends in InvalidImageName with the reason 
 });
 
 test('bad input: a readiness probe on a closed port keeps the pod Running but 0/1, with Unhealthy events', async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'closed-port' },

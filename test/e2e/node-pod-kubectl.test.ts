@@ -21,16 +21,9 @@ before(async () => {
 });
 
 after(async () => {
-  // Pods outlive a stopped agent, so remove them through the API first.
-  await server?.kubectl(['delete', 'pod', '--all', '--wait', '--timeout=60s'], { timeoutMs: 90_000 });
-  await server?.stop();
-  await node?.registry.stop();
+  await node?.stop();
   removeDataDir(dataDir);
 });
-
-async function apply(obj: unknown): Promise<void> {
-  await server.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(obj) });
-}
 
 async function waitPhase(name: string, phase: string): Promise<void> {
   await eventually(
@@ -56,7 +49,7 @@ async function events(name: string): Promise<string> {
 }
 
 test('kubectl exec into an init container that has exited says kubelet\'s "container not found"', async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'with-init' },
@@ -77,7 +70,7 @@ test('kubectl exec into an init container that has exited says kubelet\'s "conta
 });
 
 test('resourceFieldRef without a divisor gives whole units, rounded up', async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'resources-env' },
@@ -122,7 +115,7 @@ test('resourceFieldRef without a divisor gives whole units, rounded up', async (
 });
 
 test('a failing postStart hook records FailedPostStartHook and a Killing event; a failing preStop hook FailedPreStopHook', async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'bad-hooks' },
@@ -150,7 +143,7 @@ test('a failing postStart hook records FailedPostStartHook and a Killing event; 
   // The hook's output stays out of events (it may hold secrets).
   assert.doesNotMatch(seen, /secret/);
 
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'bad-prestop' },
@@ -181,7 +174,7 @@ test('a failing postStart hook records FailedPostStartHook and a Killing event; 
 });
 
 test('a missing ConfigMap volume holds the pod in a bare ContainerCreating, told by a FailedMount event', async () => {
-  await apply({
+  await server.apply({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'needs-config' },

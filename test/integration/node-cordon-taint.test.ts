@@ -4,41 +4,25 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Node } from '../../src/api/generated/types.js';
-import { builtinResources } from '../../src/api/kinds/index.js';
-import { builtinSchemas } from '../../src/api/schema-registry.js';
-import { createApiServer, type ApiServer } from '../../src/apiserver/server.js';
-import { RestClient } from '../../src/client/rest.js';
+import type { RestClient } from '../../src/client/rest.js';
 import { NODES } from '../../src/client/typed-refs.js';
-import { createControllerManager, type ControllerManager } from '../../src/controllers/manager.js';
 import { nodeLifecycleControllerDescriptor } from '../../src/controllers/node-lifecycle/index.js';
-import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { startControllerHarness, type ControllerHarness } from '../support/controller-harness.js';
 import { eventually } from '../support/eventually.js';
 
-let server: ApiServer;
-let store: MemoryStore;
+let harness: ControllerHarness;
 let client: RestClient;
-let manager: ControllerManager;
 
 before(async () => {
-  store = new MemoryStore();
-  server = await createApiServer({ store, resources: builtinResources, schemas: builtinSchemas() });
-  client = new RestClient({ server: server.url, namespace: 'default' });
-  manager = createControllerManager({
-    client,
+  harness = await startControllerHarness({
     enable: ['node-lifecycle-controller'],
     // A monitor period far beyond the test: only the reaction to the node's update can taint it.
     controllers: [nodeLifecycleControllerDescriptor({ nodeMonitorPeriodMs: 600_000 })],
   });
-  await manager.start();
-  assert.equal(await manager.whenRunning(), true);
+  client = harness.client;
 });
 
-after(async () => {
-  await manager.stop();
-  client.close();
-  await server.close();
-  await store.close();
-});
+after(() => harness.stop());
 
 const taints = async (name: string): Promise<string[]> =>
   ((await client.get<Node>(NODES, undefined, name)).spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`);

@@ -8,15 +8,12 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Pod, ResourceQuota } from '../../src/api/generated/types.js';
 import { StatusError } from '../../src/api/errors.js';
-import { builtinResources } from '../../src/api/kinds/index.js';
-import { builtinSchemas } from '../../src/api/schema-registry.js';
 import { defaultAdmissionPlugins } from '../../src/apiserver/admission/index.js';
-import { createApiServer, type ApiServer } from '../../src/apiserver/server.js';
-import { RestClient } from '../../src/client/rest.js';
-import { NAMESPACES, PODS, RESOURCEQUOTAS } from '../../src/client/typed-refs.js';
-import { createControllerManager, type ControllerManager } from '../../src/controllers/manager.js';
+import type { ApiServer } from '../../src/apiserver/server.js';
+import type { RestClient } from '../../src/client/rest.js';
+import { PODS, RESOURCEQUOTAS } from '../../src/client/typed-refs.js';
 import { resourceQuotaControllerDescriptor } from '../../src/controllers/resourcequota/index.js';
-import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { startControllerHarness, type ControllerHarness } from '../support/controller-harness.js';
 import { eventually as pollUntil } from '../support/eventually.js';
 
 const NS = 'quota';
@@ -24,10 +21,9 @@ const NS = 'quota';
 const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> =>
   pollUntil(what, probe, { timeoutMs, intervalMs: 50, retryErrors: true });
 
-let store: MemoryStore;
+let harness: ControllerHarness;
 let server: ApiServer;
 let client: RestClient;
-let manager: ControllerManager;
 
 function kubectl(...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -57,30 +53,16 @@ const usedIs = (want: Record<string, string>) => async (): Promise<true | undefi
   JSON.stringify(await usedNow()) === JSON.stringify(want) ? true : undefined;
 
 before(async () => {
-  store = new MemoryStore();
-  server = await createApiServer({
-    store,
-    resources: builtinResources,
-    schemas: builtinSchemas(),
-    admission: (ctx) => defaultAdmissionPlugins(ctx, { disable: ['ServiceAccount'] }),
-  });
-  client = new RestClient({ server: server.url, namespace: NS });
-  await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  manager = createControllerManager({
-    client,
+  harness = await startControllerHarness({
     enable: ['resourcequota'],
     controllers: [resourceQuotaControllerDescriptor({ resyncPeriodMs: 300 })],
+    admission: (ctx) => defaultAdmissionPlugins(ctx, { disable: ['ServiceAccount'] }),
+    namespace: NS,
   });
-  await manager.start();
-  assert.equal(await manager.whenRunning(), true);
+  ({ server, client } = harness);
 });
 
-after(async () => {
-  await manager.stop();
-  client.close();
-  await server.close();
-  await store.close();
-});
+after(() => harness.stop());
 
 describe('resource quota against a real API server', { timeout: 60_000 }, () => {
   test('pods: 2 and requests.cpu: used follows creates and deletes, the third pod is refused, describe shows Used/Hard', async () => {

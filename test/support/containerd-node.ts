@@ -12,6 +12,33 @@ export interface ContainerdNode {
   server: TestServer;
   /** Starts the server again on the same data dir, port and node port (the old one must be gone). */
   restart(): Promise<TestServer>;
+  /**
+   * Deletes `resources` (kubectl's comma list, pods by default) through the API, then stops the
+   * server and the registry: pods outlive a stopped agent, so they must go while it runs.
+   */
+  stop(resources?: string): Promise<void>;
+}
+
+/** Waits until the node reports Ready: the API answers before the node's containerd is up. */
+export async function waitForNodeReady(
+  server: TestServer,
+  nodeName: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await eventually(
+    `node ${nodeName} Ready`,
+    async () => {
+      const r = await server.kubectl([
+        'get',
+        'node',
+        nodeName,
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      ]);
+      return r.stdout === 'True' ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 export async function startContainerdNode(dataDir: string, nodeName: string): Promise<ContainerdNode> {
@@ -27,20 +54,7 @@ export async function startContainerdNode(dataDir: string, nodeName: string): Pr
   ];
   const start = async (port?: number): Promise<TestServer> => {
     const server = await startServer({ dataDir, agent: true, port, extraArgs, readyTimeoutMs: 60_000 });
-    await eventually(
-      `node ${nodeName} Ready`,
-      async () => {
-        const r = await server.kubectl([
-          'get',
-          'node',
-          nodeName,
-          '-o',
-          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-        ]);
-        return r.stdout === 'True' ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await waitForNodeReady(server, nodeName);
     return server;
   };
   let first: TestServer;
@@ -57,6 +71,13 @@ export async function startContainerdNode(dataDir: string, nodeName: string): Pr
     async restart() {
       node.server = await start(node.server.port);
       return node.server;
+    },
+    async stop(resources = 'pod') {
+      await node.server.kubectl(['delete', resources, '--all', '--wait', '--timeout=60s'], {
+        timeoutMs: 90_000,
+      });
+      await node.server.stop();
+      await registry.stop();
     },
   };
   return node;

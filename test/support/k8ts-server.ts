@@ -78,6 +78,8 @@ export interface TestServer {
     args: string[],
     opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
   ): Promise<string>;
+  /** `kubectl apply` of an object given as data. */
+  apply(obj: unknown): Promise<void>;
   stop(opts?: { keepData?: boolean; signal?: NodeJS.Signals }): Promise<void>;
 }
 
@@ -152,6 +154,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       ['--kubeconfig', kubeconfig, '--cache-dir', join(dataDir, '.kube-cache'), ...kargs],
       kopts,
     );
+  const kubectlOk: TestServer['kubectlOk'] = async (kargs, kopts) => {
+    const r = await kubectl(kargs, kopts);
+    if (r.code !== 0)
+      throw new Error(`kubectl ${kargs.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
   return {
     dataDir,
     port,
@@ -159,11 +167,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     kubeconfig,
     output: () => output,
     kubectl,
-    async kubectlOk(kargs, kopts) {
-      const r = await kubectl(kargs, kopts);
-      if (r.code !== 0)
-        throw new Error(`kubectl ${kargs.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
-      return r.stdout;
+    kubectlOk,
+    async apply(obj) {
+      await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(obj) });
     },
     async stop(sopts = {}) {
       if (child.exitCode === null) {

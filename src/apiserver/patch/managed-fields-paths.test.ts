@@ -91,6 +91,11 @@ function write(old: KubeObject | undefined, updated: KubeObject, w: Write): Kube
   return fast;
 }
 
+/** The pod as created by `manager` at T0 (through write, so both ways agree). */
+function createdBy(manager: string): KubeObject {
+  return write(undefined, pod(), { manager, apiVersion: 'v1', now: new Date(T0), ...MAIN });
+}
+
 function entries(obj: KubeObject): ManagedFieldsEntry[] {
   return obj.metadata.managedFields ?? [];
 }
@@ -212,12 +217,7 @@ describe('managedFields Update shortcuts', () => {
   });
 
   it('moves a field another manager owned to the writer, and leaves the rest of that entry as it was', () => {
-    const created = write(undefined, pod(), {
-      manager: 'kubectl-create',
-      apiVersion: 'v1',
-      now: new Date(T0),
-      ...MAIN,
-    });
+    const created = createdBy('kubectl-create');
     const withStatus = structuredClone(created);
     withStatus.status = { phase: 'Running' };
     const running = write(created, withStatus, {
@@ -254,12 +254,7 @@ describe('managedFields Update shortcuts', () => {
   });
 
   it('takes a removed field from everyone who owned it', () => {
-    const created = write(undefined, pod(), {
-      manager: 'kubectl-create',
-      apiVersion: 'v1',
-      now: new Date(T0),
-      ...MAIN,
-    });
+    const created = createdBy('kubectl-create');
     const next = structuredClone(created);
     delete next.metadata.managedFields;
     delete next.metadata.labels!.tier;
@@ -318,12 +313,7 @@ describe('managedFields Update shortcuts', () => {
   });
 
   it('keeps the writer entry as it was, but for its time, when the write changes only fields it owns', () => {
-    const created = write(undefined, pod(), {
-      manager: 'k8ts-agent',
-      apiVersion: 'v1',
-      now: new Date(T0),
-      ...MAIN,
-    });
+    const created = createdBy('k8ts-agent');
     const next = structuredClone(created);
     delete next.metadata.managedFields;
     ((next.spec as JsonObject).containers as JsonObject[])[0]!.image = 'web:2';
@@ -368,12 +358,7 @@ describe('managedFields Update shortcuts', () => {
   });
 
   it('changes nothing on a write that changes nothing', () => {
-    const created = write(undefined, pod(), {
-      manager: 'kubectl-create',
-      apiVersion: 'v1',
-      now: new Date(T0),
-      ...MAIN,
-    });
+    const created = createdBy('kubectl-create');
     const next = structuredClone(created);
     delete next.metadata.managedFields;
     for (const manager of ['kubectl-create', 'someone-else']) {
@@ -383,12 +368,7 @@ describe('managedFields Update shortcuts', () => {
   });
 
   it('writes back canonically what was stored otherwise, as decoding and encoding it does', () => {
-    const created = write(undefined, pod(), {
-      manager: 'kubectl-create',
-      apiVersion: 'v1',
-      now: new Date(T0),
-      ...MAIN,
-    });
+    const created = createdBy('kubectl-create');
     const odd = withScrambledFields(created);
     const next = structuredClone(created);
     delete next.metadata.managedFields;

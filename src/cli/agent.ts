@@ -26,6 +26,7 @@ import {
   type ParsedFlags,
 } from './flags.js';
 import type { Command } from './main.js';
+import { waitForSignal } from './signals.js';
 
 const FLAGS: FlagSpec = {
   server: { type: 'string' },
@@ -134,18 +135,6 @@ function fakeOptions(flags: ParsedFlags): FakeAgentOptions {
   const pods = intFlag(flags, 'fake-max-pods', 1);
   if (pods !== undefined) fake.pods = pods;
   return fake;
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 /**

@@ -14,6 +14,7 @@ import type { SchedulerConfiguration } from '../scheduler/config.js';
 import { kubeconfigPath } from './token.js';
 import { optionalStringFlag, parseFlags, portFlag, stringFlag, UsageError, type FlagSpec } from './flags.js';
 import type { Command } from './main.js';
+import { waitForSignal } from './signals.js';
 
 const log = createLogger('scheduler.cli');
 
@@ -121,16 +122,7 @@ async function runScheduler(argv: string[]): Promise<number> {
     profiles: [...scheduler.profiles.keys()],
     ...(health ? { health: `http://${host}:${port}/healthz` } : {}),
   });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const on = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-  log.info('stopping', { signal });
+  log.info('stopping', { signal: await waitForSignal() });
   await scheduler.stop();
   health?.close();
   client.close();

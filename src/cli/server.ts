@@ -21,6 +21,7 @@ import {
   type FlagSpec,
 } from './flags.js';
 import type { Command } from './main.js';
+import { waitForSignal } from './signals.js';
 
 const log = createLogger('server');
 
@@ -95,9 +96,9 @@ async function runServer(argv: string[]): Promise<number> {
     ? await loadSchedulerConfigFile('server: --scheduler-config', schedulerConfigFile)
     : undefined;
 
-  // A component that dies stops the server with a failure code (set once the server waits for signals).
+  // A component that dies stops the server with a failure code.
   let fatalError: Error | undefined;
-  let onFatal: ((err: Error) => void) | undefined;
+  const fatal = new AbortController();
   const controlPlane = await startControlPlane({
     dataDir,
     datastore: stringFlag(flags, 'datastore', 'sqlite'),
@@ -110,7 +111,7 @@ async function runServer(argv: string[]): Promise<number> {
     schedulerConfig,
     onFatal: (err) => {
       fatalError = err;
-      onFatal?.(err);
+      fatal.abort();
     },
   });
   let localNode: LocalNode | undefined;
@@ -148,24 +149,9 @@ async function runServer(argv: string[]): Promise<number> {
       `  node token: ${dataDir}/node-token\n`,
   );
 
-  await new Promise<void>((resolveStop) => {
-    const finish = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolveStop();
-    };
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info('stopping', { signal });
-      finish();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    onFatal = () => {
-      log.error('stopping: a control-plane component can no longer run');
-      finish();
-    };
-    if (fatalError) onFatal(fatalError);
-  });
+  const signal = await waitForSignal(fatal.signal);
+  if (signal) log.info('stopping', { signal });
+  else log.error('stopping: a control-plane component can no longer run', { error: fatalError });
   await localNode?.stop();
   await controlPlane.stop();
   return fatalError ? 1 : 0;

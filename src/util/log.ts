@@ -18,16 +18,16 @@ function parseLevel(value: string | undefined): LogLevel {
   return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
 }
 
-let threshold = ORDER[parseLevel(process.env.K8TS_LOG_LEVEL)];
+let minimumLevel: LogLevel = parseLevel(process.env.K8TS_LOG_LEVEL);
 let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
 
 export function setLogLevel(level: LogLevel): void {
-  threshold = ORDER[level];
+  minimumLevel = level;
 }
 
 /** The level below which lines are dropped (another thread's loggers are set to the same). */
 export function currentLogLevel(): LogLevel {
-  return (Object.keys(ORDER) as LogLevel[]).find((l) => ORDER[l] === threshold) ?? 'info';
+  return minimumLevel;
 }
 
 /** Writes an already formatted line (one logged in another thread of this process). */
@@ -49,7 +49,7 @@ function errorFields(fields: LogFields | undefined): LogFields | undefined {
 
 export function createLogger(component: string): Logger {
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (ORDER[level] < threshold) return;
+    if (ORDER[level] < ORDER[minimumLevel]) return;
     const f = errorFields(fields);
     if (process.env.K8TS_LOG_FORMAT === 'text') {
       const extra = f

@@ -48,8 +48,4 @@ export class LatestValues {
     this.entries.clear();
     this.bytes = 0;
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

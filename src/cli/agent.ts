@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { startContainerdNode } from '../server/local-node.js';
 import { nodeBridgeName } from '../agent/cni/cni.js';
 import { DEFAULT_SERVICE_CIDR } from '../api/cluster-network.js';
-import { homedir, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAgent, type AgentOptions, type FakeAgentOptions } from '../agent/agent.js';
 import { KUBELET_ARGS_USAGE, parseKubeletArgs } from './kubelet-args.js';
@@ -24,6 +24,7 @@ import {
   UsageError,
   type FlagSpec,
   type ParsedFlags,
+  dataDirFlag,
 } from './flags.js';
 import type { Command } from './main.js';
 import { waitForSignal } from './signals.js';
@@ -98,11 +99,6 @@ function intFlag(flags: ParsedFlags, name: string, min: number): number | undefi
   return n;
 }
 
-/** As `k8ts server`: ~/.k8ts. */
-function defaultDataDir(): string {
-  return join(homedir(), '.k8ts');
-}
-
 function labelsFrom(flags: ParsedFlags): Record<string, string> | undefined {
   const pairs = listFlag(flags, 'node-label');
   if (pairs.length === 0) return undefined;
@@ -151,7 +147,7 @@ export async function runAgent(argv: string[], stop: () => Promise<unknown>): Pr
   if (nodes !== undefined && nodeNameFlag !== undefined)
     throw new UsageError('agent: --nodes and --node-name exclude each other');
   const nodeName = (nodeNameFlag ?? hostname()).toLowerCase();
-  const dataDir = optionalStringFlag(flags, 'data-dir') ?? defaultDataDir();
+  const dataDir = dataDirFlag(flags);
   const server = optionalStringFlag(flags, 'server');
   const token = optionalStringFlag(flags, 'token');
   const kubeconfig = optionalStringFlag(flags, 'kubeconfig');

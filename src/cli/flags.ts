@@ -1,5 +1,8 @@
 // Flag parsing for every subcommand: node's parseArgs in strict mode, with errors turned into
 // one clear line that names the subcommand and the flag.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
@@ -61,4 +64,30 @@ export function portFlag(flags: ParsedFlags, name: string, fallback: number, all
       `--${name}: invalid port ${JSON.stringify(raw)}: must be an integer from ${allowZero ? 0 : 1} to 65535`,
     );
   return n;
+}
+
+/** Where k8ts keeps its state unless --data-dir says otherwise (as k3s's /var/lib/rancher/k3s). */
+export const DEFAULT_DATA_DIR = '~/.k8ts';
+
+/** A leading ~ is the home directory, also in --flag=~/x, which no shell expands. */
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+/** --data-dir, absolute, home expanded (default ~/.k8ts). */
+export function dataDirFlag(flags: ParsedFlags): string {
+  return resolve(expandHome(optionalStringFlag(flags, 'data-dir') ?? DEFAULT_DATA_DIR));
+}
+
+/** Which kubeconfig to use: --kubeconfig, else $KUBECONFIG, else <data-dir>/kubeconfig.yaml. */
+export function kubeconfigPath(flags: ParsedFlags, env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = optionalStringFlag(flags, 'kubeconfig');
+  if (explicit !== undefined) return explicit;
+  const dataDir = optionalStringFlag(flags, 'data-dir');
+  // KUBECONFIG may list several files (kubectl merges them); the first one that exists is used.
+  const fromEnv = dataDir === undefined ? (env.KUBECONFIG ?? '').split(':').filter(Boolean) : [];
+  const found = fromEnv.find((f) => existsSync(f));
+  if (found !== undefined) return found;
+  if (fromEnv[0] !== undefined) return fromEnv[0];
+  return resolve(dataDirFlag(flags), 'kubeconfig.yaml');
 }

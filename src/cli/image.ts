@@ -3,11 +3,9 @@
 // collection never removes them (nothing could pull them back on an air-gapped node).
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import { runtimePaths } from '../agent/containerd/paths.js';
 import { importImage } from '../agent/images/import.js';
-import { optionalStringFlag, parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { dataDirFlag, optionalStringFlag, parseFlags, UsageError, type FlagSpec } from './flags.js';
 import type { Command } from './main.js';
 
 const FLAGS: FlagSpec = {
@@ -26,8 +24,6 @@ const USAGE = [
   "  --data-dir DIR                      the node's data dir, whose containerd to use (default ~/.k8ts)",
   '  --container-runtime-endpoint SOCK   a containerd socket instead (as given to the agent)',
 ].join('\n');
-
-const expandHome = (p: string): string => (p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p);
 
 /** The snapshotter the agent configured containerd's CRI plugin with (images must be unpacked there). */
 export function configuredSnapshotter(configToml: string): string | undefined {
@@ -59,8 +55,7 @@ async function importCommand(argv: string[]): Promise<number> {
   const files = flags.positionals;
   if (files.length === 0) throw new UsageError('image import: give at least one image archive (FILE.tar)');
   const endpointFlag = optionalStringFlag(flags, 'container-runtime-endpoint');
-  const dataDirFlag = optionalStringFlag(flags, 'data-dir');
-  if (endpointFlag !== undefined && dataDirFlag !== undefined)
+  if (endpointFlag !== undefined && optionalStringFlag(flags, 'data-dir') !== undefined)
     throw new UsageError('image import: --data-dir and --container-runtime-endpoint exclude each other');
   for (const f of files) if (!existsSync(f)) throw new Error(`image archive ${f}: no such file or directory`);
 
@@ -69,7 +64,7 @@ async function importCommand(argv: string[]): Promise<number> {
   if (endpointFlag !== undefined) {
     socket = endpointFlag.replace(/^unix:\/\//, '');
   } else {
-    const paths = runtimePaths(resolve(expandHome(dataDirFlag ?? '~/.k8ts')));
+    const paths = runtimePaths(dataDirFlag(flags));
     socket = paths.socket;
     if (existsSync(paths.configFile))
       snapshotter = configuredSnapshotter(readFileSync(paths.configFile, 'utf8'));

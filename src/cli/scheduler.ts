@@ -11,8 +11,15 @@ import { createLogger } from '../util/log.js';
 import { metrics } from '../util/metrics.js';
 import { componentUserAgent } from '../version.js';
 import type { SchedulerConfiguration } from '../scheduler/config.js';
-import { kubeconfigPath } from './token.js';
-import { optionalStringFlag, parseFlags, portFlag, stringFlag, UsageError, type FlagSpec } from './flags.js';
+import {
+  kubeconfigPath,
+  optionalStringFlag,
+  parseFlags,
+  portFlag,
+  stringFlag,
+  UsageError,
+  type FlagSpec,
+} from './flags.js';
 import type { Command } from './main.js';
 import { waitForSignal } from './signals.js';
 

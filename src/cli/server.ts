@@ -1,7 +1,5 @@
 // `k8ts server`: the control plane (and, unless --disable-agent, a node agent for its own node)
 // in one process, until SIGINT or SIGTERM.
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane, DEFAULT_SERVICE_CIDR } from '../server/control-plane.js';
@@ -19,6 +17,7 @@ import {
   stringFlag,
   UsageError,
   type FlagSpec,
+  dataDirFlag,
 } from './flags.js';
 import type { Command } from './main.js';
 import { waitForSignal } from './signals.js';
@@ -68,14 +67,10 @@ const USAGE = `k8ts server [flags]
   --disable-default-registry-endpoint  pull only through mirrors, never from Docker Hub itself
 ${KUBELET_ARGS_USAGE}`;
 
-export function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
-}
-
 async function runServer(argv: string[]): Promise<number> {
   const flags = parseFlags('server', argv, FLAGS);
   const tuning = parseKubeletArgs('server', (flags.values['kubelet-arg'] as string[] | undefined) ?? []);
-  const dataDir = resolve(expandHome(stringFlag(flags, 'data-dir', '~/.k8ts')));
+  const dataDir = dataDirFlag(flags);
   const bindAddress = stringFlag(flags, 'bind-address', '0.0.0.0');
   if (!/^[0-9.]+$|:/.test(bindAddress))
     throw new UsageError(`server: --bind-address: not an IP address: ${JSON.stringify(bindAddress)}`);

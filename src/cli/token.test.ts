@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_NODE_TOKEN_GROUP, bootstrapTokenSecret } from '../pki/tokens.js';
-import { parseFlags, UsageError } from './flags.js';
+import { kubeconfigPath, parseFlags, UsageError } from './flags.js';
 import {
   createOptions,
   formatTokenTable,
-  kubeconfigPath,
   parseGoDuration,
   requestErrorText,
   shortHumanDuration,

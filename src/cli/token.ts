@@ -2,8 +2,6 @@
 // Secrets of type bootstrap.kubernetes.io/token in kube-system written through the API with the
 // admin kubeconfig. Output and error texts follow kubeadm's.
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import { StatusError } from '../api/errors.js';
 import type { Secret } from '../api/generated/types.js';
 import type { KubeObject } from '../api/meta.js';
@@ -27,6 +25,7 @@ import {
   UsageError,
   type FlagSpec,
   type ParsedFlags,
+  kubeconfigPath,
 } from './flags.js';
 import type { Command } from './main.js';
 
@@ -173,20 +172,6 @@ export function createOptions(flags: ParsedFlags, now: number): BootstrapTokenSe
     usageAuthentication: usages.includes('authentication'),
     usageSigning: usages.includes('signing'),
   };
-}
-
-/** Which kubeconfig to use: --kubeconfig, else $KUBECONFIG, else <data-dir>/kubeconfig.yaml. */
-export function kubeconfigPath(flags: ParsedFlags, env: NodeJS.ProcessEnv = process.env): string {
-  const explicit = optionalStringFlag(flags, 'kubeconfig');
-  if (explicit !== undefined) return explicit;
-  const dataDir = optionalStringFlag(flags, 'data-dir');
-  // KUBECONFIG may list several files (kubectl merges them); the first one that exists is used.
-  const fromEnv = dataDir === undefined ? (env.KUBECONFIG ?? '').split(':').filter(Boolean) : [];
-  const found = fromEnv.find((f) => existsSync(f));
-  if (found !== undefined) return found;
-  if (fromEnv[0] !== undefined) return fromEnv[0];
-  const dir = dataDir ?? '~/.k8ts';
-  return resolve(dir === '~' || dir.startsWith('~/') ? homedir() + dir.slice(1) : dir, 'kubeconfig.yaml');
 }
 
 function connect(flags: ParsedFlags): RestClient {

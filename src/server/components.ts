@@ -14,6 +14,7 @@ import { nodeIpamControllerDescriptor } from '../controllers/nodeipam/index.js';
 import { localPathProvisionerController } from '../controllers/persistentvolume/local-path.js';
 import { componentUserAgent } from '../version.js';
 import { createLogger } from '../util/log.js';
+import { StopStack } from '../util/stop-stack.js';
 
 const log = createLogger('server.components');
 
@@ -51,16 +52,8 @@ export interface RunningComponents {
 
 /** Starts the configured components; resolves once each has started (caches synced or campaigning). */
 export async function runComponents(cfg: ComponentsConfig): Promise<RunningComponents> {
-  const stops: (() => Promise<void> | void)[] = [];
-  const stop = async (): Promise<void> => {
-    for (const s of stops.splice(0).reverse()) {
-      try {
-        await s();
-      } catch (err) {
-        log.error('stopping a component failed', { error: err });
-      }
-    }
-  };
+  const stops = new StopStack(log, 'stopping a component failed');
+  const stop = (): Promise<void> => stops.stopAll();
   const client = (component: string, credentials: ComponentCredentials): RestClient => {
     const c = new RestClient(
       { server: cfg.url, caPem: cfg.caPem, namespace: 'default', ...credentials },

@@ -49,6 +49,7 @@ import {
 import { createMetricsApi } from '../apiserver/metrics-api/index.js';
 import { localPathStorageClass } from '../controllers/persistentvolume/storage-class.js';
 import { hostname } from 'node:os';
+import { StopStack } from '../util/stop-stack.js';
 import { StoreCache } from './store-cache.js';
 import { LoopbackIdentities, loopbackSocketPath } from './loopback.js';
 import type { ComponentCredentials, ComponentsConfig } from './components.js';
@@ -127,16 +128,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const started = Date.now();
   prepareDataDir(opts.dataDir);
   const store = await openStore(opts.datastore, opts.dataDir);
-  const stops: (() => Promise<void> | void)[] = [() => store.close()];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (err) {
-        log.error('stopping a component failed', { error: err });
-      }
-    }
-  };
+  const stops = new StopStack(log, 'stopping a component failed');
+  stops.push(() => store.close());
+  const stopAll = (): Promise<void> => stops.stopAll();
   try {
     const compactor = startCompactor(store, DEFAULT_COMPACTOR);
     stops.push(() => compactor.stop());

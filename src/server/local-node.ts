@@ -32,6 +32,7 @@ import {
 import { StatusError } from '../api/errors.js';
 import type { CertificateAuthority } from '../pki/index.js';
 import { createLogger } from '../util/log.js';
+import { StopStack } from '../util/stop-stack.js';
 import { componentUserAgent } from '../version.js';
 
 const log = createLogger('local-node');
@@ -163,16 +164,8 @@ function watchPodCidr(client: RestClient, nodeName: string, runtime: NodeRuntime
 
 /** A node running real containers on containerd; resolves once it is registered and syncing pods. */
 export async function startContainerdNode(opts: ContainerdNodeOptions): Promise<{ stop(): Promise<void> }> {
-  const stops: (() => Promise<void> | void)[] = [];
-  const stop = async (): Promise<void> => {
-    for (const s of stops.reverse()) {
-      try {
-        await s();
-      } catch (err) {
-        log.error('stopping part of the node failed', { error: err });
-      }
-    }
-  };
+  const stops = new StopStack(log, 'stopping part of the node failed');
+  const stop = (): Promise<void> => stops.stopAll();
   try {
     const runtime: NodeRuntime = await startNodeRuntime({
       dataDir: opts.dataDir,
